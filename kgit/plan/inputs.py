@@ -1,0 +1,88 @@
+"""What a plan is computed from: plain data gathered by the I/O layers beforehand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgit.manifests.keys import ObjectKey
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredObject:
+    """An object as Git wants it: normalised, stack label set, Secret values as digests."""
+
+    key: ObjectKey
+    obj: Mapping[str, Any]
+    source: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedObject:
+    """An object as kgit last applied it (from the state), Secret values as digests.
+
+    ``pending`` marks an entry written ahead of an apply that did not confirm it.
+    """
+
+    key: ObjectKey
+    obj: Mapping[str, Any]
+    uid: str = ""
+    applied_at: str = ""
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LiveObject:
+    """An object as the cluster holds it (Secret values as digests, managedFields kept)."""
+
+    key: ObjectKey
+    obj: Mapping[str, Any]
+
+    @property
+    def resource_version(self) -> str:
+        """The object's ``metadata.resourceVersion``."""
+        return str((self.obj.get("metadata") or {}).get("resourceVersion") or "")
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """The answer of a server-side dry-run apply of one desired object.
+
+    ``obj`` is what the server would store; ``immutable`` lists the fields the server
+    refused to change (the object must be replaced); ``error`` is any other refusal.
+    """
+
+    key: ObjectKey
+    obj: Mapping[str, Any] | None = None
+    immutable: tuple[str, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """The user's choices that change what is planned."""
+
+    allow_empty: bool = False
+    max_delete: int | None = None
+    adopt: bool = False
+    stack_label: str = "kgit.dev/stack"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything :func:`kgit.plan.compute.compute_plan` needs, already read.
+
+    ``unlisted_kinds`` are ``(group, kind)`` pairs whose discovery or LIST failed: what is
+    absent from the answer is not absent from the cluster, so nothing of them is pruned.
+    ``pending_kinds`` are custom kinds whose CRD the same plan creates.
+    """
+
+    stack: str
+    desired: tuple[DesiredObject, ...]
+    recorded: Mapping[ObjectKey, RecordedObject]
+    live: Mapping[ObjectKey, LiveObject]
+    dry_runs: Mapping[ObjectKey, DryRun] = field(default_factory=dict)
+    unlisted_kinds: frozenset[tuple[str, str]] = frozenset()
+    pending_kinds: frozenset[tuple[str, str]] = frozenset()

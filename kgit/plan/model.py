@@ -1,0 +1,167 @@
+"""The plan as data: frozen dataclasses, no I/O, no client objects.
+
+A :class:`Plan` is computed by :func:`kgit.plan.compute.compute_plan`, stored by
+:mod:`kgit.plan.store` and drawn by :mod:`kgit.render`; none of them adds meaning the
+others lack.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgit.manifests.keys import ObjectKey
+
+FORMAT_VERSION = 1
+
+
+class Action(enum.Enum):
+    """What a plan intends to do with one object."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    REPLACE = "replace"
+    ADOPT = "adopt"
+    FORGET = "forget"
+    NOOP = "no-op"
+
+    @property
+    def symbol(self) -> str:
+        """The Terraform-like marker drawn before the object in a rendered plan."""
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.DELETE: "-",
+    Action.REPLACE: "-/+",
+    Action.ADOPT: "~",
+    Action.FORGET: ".",
+    Action.NOOP: " ",
+}
+
+
+class Cause(enum.Enum):
+    """Why a field changes: Git moved it, the cluster moved it, or both did."""
+
+    GIT = "git"
+    DRIFT = "drift"
+    BOTH = "both"
+
+
+class FieldOp(enum.Enum):
+    """How a field changes: added, removed, or set to another value."""
+
+    ADD = "add"
+    REMOVE = "remove"
+    CHANGE = "change"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One field of one object, before (live) and after (what apply makes of it).
+
+    ``before`` is meaningful for REMOVE and CHANGE, ``after`` for ADD and CHANGE. With
+    ``sensitive`` the values are keyed digests, never the values themselves.
+    """
+
+    path: str
+    op: FieldOp
+    before: Any = None
+    after: Any = None
+    cause: Cause | None = None
+    manager: str | None = None
+    managed_at: str | None = None
+    sensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectChange:
+    """The planned action for one object, with its field-level changes.
+
+    ``live_resource_version`` is what the cluster held when planning ("" if absent): a
+    stored plan is stale when it moved. ``desired_digest`` is the sha256 of the desired
+    object as applied ("" when Git does not hold it): apply checks it against Git.
+    """
+
+    key: ObjectKey
+    action: Action
+    api_version: str
+    fields: tuple[FieldChange, ...] = ()
+    live_resource_version: str = ""
+    desired_digest: str = ""
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def drifted(self) -> bool:
+        """True when the cluster moved away from what kgit last applied."""
+        return any(f.cause in (Cause.DRIFT, Cause.BOTH) for f in self.fields) or any(
+            n.startswith("drift") for n in self.notes
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSource:
+    """Where the desired objects came from: a commit is always named."""
+
+    url: str
+    commit: str
+    paths: tuple[str, ...]
+    ref: str = ""
+    dirty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts for the summary line, Terraform's way: a replace adds one and deletes one."""
+
+    add: int
+    change: int
+    delete: int
+    forget: int
+    unchanged: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A complete plan for one stack, its changes sorted in apply order."""
+
+    stack: str
+    source: PlanSource
+    state_serial: int
+    state_lineage: str
+    changes: tuple[ObjectChange, ...]
+    unchanged: int = 0
+    warnings: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    created_at: str = ""
+    format_version: int = FORMAT_VERSION
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> Summary:
+        """Counts of each kind of change."""
+        count = {a: 0 for a in Action}
+        for change in self.changes:
+            count[change.action] += 1
+        return Summary(
+            add=count[Action.CREATE] + count[Action.REPLACE],
+            change=count[Action.UPDATE] + count[Action.ADOPT],
+            delete=count[Action.DELETE] + count[Action.REPLACE],
+            forget=count[Action.FORGET],
+            unchanged=self.unchanged + count[Action.NOOP],
+        )
+
+    @property
+    def has_changes(self) -> bool:
+        """True when applying would change the cluster or the recorded state."""
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    @property
+    def has_destruction(self) -> bool:
+        """True when the plan deletes or replaces anything (watch's ``safe`` mode waits)."""
+        return any(c.action in (Action.DELETE, Action.REPLACE) for c in self.changes)
