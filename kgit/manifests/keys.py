@@ -47,4 +47,6 @@ def key_of(obj: dict[str, Any], *, namespaced: bool) -> ObjectKey:
     """The key of a manifest or live object; a cluster-scoped kind drops any namespace."""
     meta = obj.get("metadata") or {}
     namespace = str(meta.get("namespace") or "") if namespaced else ""
-    return ObjectKey(group_of(str(obj["apiVersion"])), str(obj["kind"]), namespace, str(meta["name"]))
+    return ObjectKey(
+        group_of(str(obj["apiVersion"])), str(obj["kind"]), namespace, str(meta["name"])
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kgit.manifests.keys import ObjectKey
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from kgit.manifests.keys import ObjectKey
 
 
 @dataclass(frozen=True, slots=True)

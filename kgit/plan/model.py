@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kgit.manifests.keys import ObjectKey
+if TYPE_CHECKING:
+    from kgit.manifests.keys import ObjectKey
 
 FORMAT_VERSION = 1
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kgit.manifests.keys import ObjectKey
+if TYPE_CHECKING:
+    from kgit.manifests.keys import ObjectKey
 
 
 @dataclass(frozen=True, slots=True)
