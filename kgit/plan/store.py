@@ -1,0 +1,461 @@
+"""The plan file: the one place that turns a :class:`Plan` into JSON and back.
+
+Format (``format_version`` 1, described by ``plan.schema.json`` beside this module):
+
+- a JSON object mirroring :class:`~kgit.plan.model.Plan`, field for field;
+- object keys as their ``group/kind/namespace/name`` string, enums as their ``.value``;
+- ``FieldChange.before`` is written only for ``remove`` and ``change``, ``after`` only for
+  ``add`` and ``change`` (a side that is absent by definition is never written as null);
+- every other field is always written; on reading, fields the model gives a default may
+  be missing (they take the default), unknown fields are refused;
+- the text is canonical: keys sorted, two-space indent, UTF-8, a trailing newline, so the
+  file's sha256 (``sha256sum plans/x.json``) is :func:`plan_digest` of the plan it holds.
+
+Anything wrong with a file is a :class:`~kgit.errors.PlanFileError` naming the file and
+the field, never a ``KeyError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from kgit.errors import PlanFileError
+from kgit.manifests.keys import ObjectKey
+from kgit.plan.model import (
+    FORMAT_VERSION,
+    Action,
+    Cause,
+    FieldChange,
+    FieldOp,
+    ObjectChange,
+    Plan,
+    PlanSource,
+)
+
+if TYPE_CHECKING:
+    import enum
+    from collections.abc import Mapping
+
+PLANS_DIR = Path("plans")
+SCHEMA_RESOURCE = "plan.schema.json"
+
+_E = TypeVar("_E", bound="enum.Enum")
+_MISSING: Any = object()
+# A stack name becomes part of a file name: it must not climb out of plans/.
+_SAFE_STACK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as plain JSON-ready data (the plan file's content before encoding)."""
+    return {
+        "format_version": plan.format_version,
+        "stack": plan.stack,
+        "created_at": plan.created_at,
+        "source": {
+            "url": plan.source.url,
+            "commit": plan.source.commit,
+            "paths": list(plan.source.paths),
+            "ref": plan.source.ref,
+            "dirty": plan.source.dirty,
+        },
+        "state_serial": plan.state_serial,
+        "state_lineage": plan.state_lineage,
+        "changes": [_change_to_dict(c) for c in plan.changes],
+        "unchanged": plan.unchanged,
+        "warnings": list(plan.warnings),
+        "ignored": list(plan.ignored),
+        "options": dict(plan.options),
+    }
+
+
+def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
+    return {
+        "key": str(change.key),
+        "action": change.action.value,
+        "api_version": change.api_version,
+        "fields": [_field_to_dict(f) for f in change.fields],
+        "live_resource_version": change.live_resource_version,
+        "desired_digest": change.desired_digest,
+        "source": change.source,
+        "notes": list(change.notes),
+    }
+
+
+def _field_to_dict(fc: FieldChange) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "path": fc.path,
+        "op": fc.op.value,
+        "cause": fc.cause.value if fc.cause is not None else None,
+        "manager": fc.manager,
+        "managed_at": fc.managed_at,
+        "sensitive": fc.sensitive,
+    }
+    # Only the sides an operation has are written, so a reader never has to guess
+    # whether null means "absent" or "the value null".
+    if fc.op is not FieldOp.ADD:
+        out["before"] = fc.before
+    if fc.op is not FieldOp.REMOVE:
+        out["after"] = fc.after
+    return out
+
+
+def plan_to_json(plan: Plan) -> str:
+    """The plan file's text: canonical JSON (sorted keys, 2-space indent, final newline).
+
+    Raises ``ValueError``/``TypeError`` when a field value is not JSON (NaN, an object):
+    that is a bug in whoever built the plan, not a property of a file.
+    """
+    return (
+        json.dumps(
+            plan_to_dict(plan), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False
+        )
+        + "\n"
+    )
+
+
+def plan_digest(plan: Plan) -> str:
+    """sha256 (hex) of the plan's canonical JSON: equal to the sha256 of its plan file."""
+    return hashlib.sha256(plan_to_json(plan).encode("utf-8")).hexdigest()
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    """Write ``plan`` to ``path``, creating parent folders; readers never see half a file.
+
+    The text goes to a temporary file in the same folder, is flushed to disk and renamed
+    over ``path``. Raises :class:`PlanFileError` when the folder or file can't be written.
+    """
+    text = plan_to_json(plan)
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp makes the file private; a plan holds no secrets and CI jobs hand it on.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as err:
+        raise PlanFileError(f"{path}: cannot write plan: {err.strerror or err}") from err
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def default_plan_path(stack: str, now: datetime) -> Path:
+    """``plans/<stack>-<yyyymmddThhmmssZ>.json`` for ``now`` in UTC.
+
+    ``now`` must be timezone-aware (a naive time is ambiguous); raises ``ValueError`` for
+    a naive time or a stack name that is not a plain file name.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("default_plan_path: `now` must be timezone-aware")
+    if not _SAFE_STACK.match(stack):
+        raise ValueError(f"{stack!r}: not a stack name usable in a file name")
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return PLANS_DIR / f"{stack}-{stamp}.json"
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def read_plan(path: Path) -> Plan:
+    """Read and check the plan file at ``path``.
+
+    Raises :class:`PlanFileError` (naming ``path``) when it is missing, unreadable, not
+    UTF-8 JSON, of another format version or malformed.
+    """
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise PlanFileError(f"{path}: no such plan file") from err
+    except IsADirectoryError as err:
+        raise PlanFileError(f"{path}: is a directory, not a plan file") from err
+    except OSError as err:
+        raise PlanFileError(f"{path}: cannot read plan: {err.strerror or err}") from err
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PlanFileError(f"{path}: not a plan file (not UTF-8 text)") from err
+    return plan_from_json(text, name=str(path))
+
+
+def plan_from_json(text: str, *, name: str = "plan") -> Plan:
+    """Parse plan-file text; ``name`` (the file) starts every error message.
+
+    Raises :class:`PlanFileError` for malformed JSON, another format version, or a
+    missing, unknown or wrongly typed field.
+    """
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except (json.JSONDecodeError, ValueError) as err:
+        detail = (
+            f"line {err.lineno} column {err.colno}: {err.msg}"
+            if isinstance(err, json.JSONDecodeError)
+            else str(err)
+        )
+        raise PlanFileError(f"{name}: not valid JSON ({detail})") from err
+    except RecursionError as err:
+        raise PlanFileError(f"{name}: not a plan file (JSON nested too deeply)") from err
+    return plan_from_dict(data, name=name)
+
+
+def _refuse_constant(token: str) -> NoReturn:
+    # NaN and Infinity are not JSON, and the writer never produces them.
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
+    """Build a :class:`Plan` from decoded plan-file data, checking every field.
+
+    Raises :class:`PlanFileError` (starting with ``name``) for another format version or
+    any missing, unknown or wrongly typed field.
+    """
+    r = _Reader(name)
+    doc = r.obj(data, "")
+    if "format_version" not in doc:
+        r.fail("", "missing field 'format_version' (not a kgit plan file?)")
+    version = doc["format_version"]
+    if not _is_int(version):
+        r.fail("format_version", f"expected an integer, got {_describe(version)}")
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"{name}: plan format version {version} is not supported by this kgit "
+            f"(reads {FORMAT_VERSION})"
+        )
+    r.known(
+        doc,
+        "",
+        {
+            "format_version",
+            "stack",
+            "created_at",
+            "source",
+            "state_serial",
+            "state_lineage",
+            "changes",
+            "unchanged",
+            "warnings",
+            "ignored",
+            "options",
+        },
+    )
+    unchanged = r.integer(doc, "unchanged", "", default=0)
+    if unchanged < 0:
+        r.fail("unchanged", f"expected a count (>= 0), got {unchanged}")
+    return Plan(
+        stack=r.string(doc, "stack", ""),
+        source=_source_from(r, r.obj(r.get(doc, "source", ""), "source")),
+        state_serial=r.integer(doc, "state_serial", ""),
+        state_lineage=r.string(doc, "state_lineage", ""),
+        changes=tuple(
+            _change_from(r, r.obj(item, f"changes[{i}]"), f"changes[{i}]")
+            for i, item in enumerate(r.array(doc, "changes", ""))
+        ),
+        unchanged=unchanged,
+        warnings=r.strings(doc, "warnings", "", default=()),
+        ignored=r.strings(doc, "ignored", "", default=()),
+        created_at=r.string(doc, "created_at", "", default=""),
+        format_version=version,
+        options=r.obj(r.get(doc, "options", "", default={}), "options"),
+    )
+
+
+def _source_from(r: _Reader, d: dict[str, Any]) -> PlanSource:
+    r.known(d, "source", {"url", "commit", "paths", "ref", "dirty"})
+    return PlanSource(
+        url=r.string(d, "url", "source"),
+        commit=r.string(d, "commit", "source"),
+        paths=r.strings(d, "paths", "source"),
+        ref=r.string(d, "ref", "source", default=""),
+        dirty=r.boolean(d, "dirty", "source", default=False),
+    )
+
+
+def _change_from(r: _Reader, d: dict[str, Any], where: str) -> ObjectChange:
+    r.known(
+        d,
+        where,
+        {
+            "key",
+            "action",
+            "api_version",
+            "fields",
+            "live_resource_version",
+            "desired_digest",
+            "source",
+            "notes",
+        },
+    )
+    key_text = r.string(d, "key", where)
+    try:
+        key = ObjectKey.parse(key_text)
+    except ValueError:
+        r.fail(f"{where}.key", f"{key_text!r} is not an object key (group/kind/namespace/name)")
+    fields = r.array(d, "fields", where, default=[])
+    return ObjectChange(
+        key=key,
+        action=r.enum_of(d, "action", where, Action),
+        api_version=r.string(d, "api_version", where),
+        fields=tuple(
+            _field_from(r, r.obj(item, f"{where}.fields[{i}]"), f"{where}.fields[{i}]")
+            for i, item in enumerate(fields)
+        ),
+        live_resource_version=r.string(d, "live_resource_version", where, default=""),
+        desired_digest=r.string(d, "desired_digest", where, default=""),
+        source=r.string(d, "source", where, default=""),
+        notes=r.strings(d, "notes", where, default=()),
+    )
+
+
+def _field_from(r: _Reader, d: dict[str, Any], where: str) -> FieldChange:
+    r.known(
+        d, where, {"path", "op", "before", "after", "cause", "manager", "managed_at", "sensitive"}
+    )
+    op = r.enum_of(d, "op", where, FieldOp)
+    # Mirror the writer: a side the operation does not have must not be there, and a
+    # side it has must be (null is a value here, not "absent").
+    if op is FieldOp.ADD and "before" in d:
+        r.fail(f"{where}.before", "not allowed for op 'add'")
+    if op is FieldOp.REMOVE and "after" in d:
+        r.fail(f"{where}.after", "not allowed for op 'remove'")
+    before = r.get(d, "before", where) if op is not FieldOp.ADD else None
+    after = r.get(d, "after", where) if op is not FieldOp.REMOVE else None
+    cause_value = r.get(d, "cause", where, default=None)
+    return FieldChange(
+        path=r.string(d, "path", where),
+        op=op,
+        before=before,
+        after=after,
+        cause=None if cause_value is None else r.enum_of(d, "cause", where, Cause),
+        manager=r.opt_string(d, "manager", where),
+        managed_at=r.opt_string(d, "managed_at", where),
+        sensitive=r.boolean(d, "sensitive", where, default=False),
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    """A JSON type name and a short look at the value, for error messages."""
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{kinds.get(type(value), type(value).__name__)} ({text})"
+
+
+class _Reader:
+    """Typed access to decoded JSON that fails with ``<name>: <field path>: <problem>``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, what: str) -> NoReturn:
+        raise PlanFileError(f"{self.name}: {where}: {what}" if where else f"{self.name}: {what}")
+
+    @staticmethod
+    def _at(where: str, key: str) -> str:
+        return f"{where}.{key}" if where else key
+
+    def get(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> Any:
+        if key in d:
+            return d[key]
+        if default is _MISSING:
+            self.fail(where, f"missing field '{key}'")
+        return default
+
+    def known(self, d: Mapping[str, Any], where: str, keys: set[str]) -> None:
+        unknown = sorted(set(d) - keys)
+        if unknown:
+            self.fail(where, f"unknown field '{unknown[0]}'")
+
+    def obj(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            if not where:
+                self.fail("", f"not a plan file (expected a JSON object, got {_describe(value)})")
+            self.fail(where, f"expected an object, got {_describe(value)}")
+        return value
+
+    def array(
+        self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
+    ) -> list[Any]:
+        value = self.get(d, key, where, default)
+        if not isinstance(value, list):
+            self.fail(self._at(where, key), f"expected an array, got {_describe(value)}")
+        return value
+
+    def string(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> str:
+        value = self.get(d, key, where, default)
+        if not isinstance(value, str):
+            self.fail(self._at(where, key), f"expected a string, got {_describe(value)}")
+        return value
+
+    def opt_string(self, d: Mapping[str, Any], key: str, where: str) -> str | None:
+        value = self.get(d, key, where, None)
+        if value is not None and not isinstance(value, str):
+            self.fail(self._at(where, key), f"expected a string or null, got {_describe(value)}")
+        return value
+
+    def integer(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> int:
+        value = self.get(d, key, where, default)
+        if not _is_int(value):
+            self.fail(self._at(where, key), f"expected an integer, got {_describe(value)}")
+        return int(value)
+
+    def boolean(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> bool:
+        value = self.get(d, key, where, default)
+        if not isinstance(value, bool):
+            self.fail(self._at(where, key), f"expected true or false, got {_describe(value)}")
+        return value
+
+    def strings(
+        self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
+    ) -> tuple[str, ...]:
+        if key not in d and default is not _MISSING:
+            return tuple(default)
+        values = self.array(d, key, where)
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                self.fail(
+                    f"{self._at(where, key)}[{i}]", f"expected a string, got {_describe(value)}"
+                )
+        return tuple(values)
+
+    def enum_of(self, d: Mapping[str, Any], key: str, where: str, kind: type[_E]) -> _E:
+        value = self.get(d, key, where)
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(str(m.value) for m in kind)
+            self.fail(self._at(where, key), f"expected one of {allowed}; got {_describe(value)}")
+
+
+def load_plan_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the plan file, shipped as package data."""
+    text = resources.files("kgit.plan").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

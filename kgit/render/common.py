@@ -1,0 +1,150 @@
+"""Wording shared by the text and markdown views, so both say the same thing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kgit.plan.model import Action, Cause, FieldOp
+
+if TYPE_CHECKING:
+    from kgit.plan.model import FieldChange, ObjectChange, Plan, PlanSource
+
+SENSITIVE = "(sensitive value)"
+SENSITIVE_CHANGED = "(sensitive value changed)"
+DIRTY = "uncommitted changes in the work tree"
+
+# Past this many characters of "before -> after", a change is drawn on three lines
+# (path, then before, then after) instead of one, so long values stay comparable.
+INLINE_CHANGE_WIDTH = 72
+
+HEADLINES = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.DELETE: "will be deleted",
+    Action.REPLACE: "must be replaced",
+    Action.ADOPT: "will be adopted (exists, not created by kgit)",
+    Action.FORGET: "will be forgotten (kgit stops tracking it; left in the cluster)",
+    Action.NOOP: "is unchanged",
+}
+
+# Order of the per-action lists in the markdown view, with their labels.
+ACTION_LABELS = (
+    (Action.CREATE, "Create"),
+    (Action.UPDATE, "Update"),
+    (Action.REPLACE, "Replace"),
+    (Action.DELETE, "Delete"),
+    (Action.ADOPT, "Adopt"),
+    (Action.FORGET, "Forget"),
+)
+
+
+def render_summary_line(plan: Plan) -> str:
+    """``Plan: 2 to add, 1 to change, 0 to delete.`` (``, 1 to forget`` only when > 0)."""
+    s = plan.summary
+    text = f"Plan: {s.add} to add, {s.change} to change, {s.delete} to delete"
+    if s.forget:
+        text += f", {s.forget} to forget"
+    return text + "."
+
+
+def visible_changes(plan: Plan) -> list[ObjectChange]:
+    """The changes a view draws: every one but no-ops (they count as unchanged)."""
+    return [c for c in plan.changes if c.action is not Action.NOOP]
+
+
+def short_commit(commit: str) -> str:
+    """The 7-character abbreviation Git users recognise."""
+    return commit[:7] if commit else "(unknown)"
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 object``, ``2 objects``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def no_changes_sentence(plan: Plan, commit: str) -> str:
+    """``No changes. The cluster matches Git at commit <commit> (<n> objects unchanged).``
+
+    ``commit`` is passed drawn (plain or in code), as each view quotes it its own way.
+    """
+    counted = plural(plan.summary.unchanged, "object") + " unchanged"
+    if plan.source.dirty:
+        counted = f"{DIRTY}; {counted}"
+    return f"No changes. The cluster matches Git at commit {commit} ({counted})."
+
+
+def format_value(value: Any) -> str:
+    """A value as one line of JSON: scalars as JSON scalars, strings quoted and escaped
+    (newlines too), dicts and lists compact with sorted keys."""
+    return json.dumps(
+        value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=str
+    )
+
+
+def cause_label(fc: FieldChange) -> str:
+    """``(git)``, ``(drift: changed by M at T)``, ``(both: changed in Git and by M)``, or ""."""
+    if fc.cause is None:
+        return ""
+    if fc.cause is Cause.GIT:
+        return "(git)"
+    by = f"by {fc.manager}" if fc.manager else "in the cluster"
+    if fc.cause is Cause.DRIFT:
+        at = f" at {fc.managed_at}" if fc.managed_at else ""
+        return f"(drift: changed {by}{at})"
+    return f"(both: changed in Git and {by})"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLines:
+    """How one field change is drawn: a first line, and for a long change two more.
+
+    ``head`` is ``path: value`` / ``path: before -> after`` / ``path:`` (split form, with
+    ``before`` and ``after`` set to the drawn values).
+    """
+
+    symbol: str
+    head: str
+    cause: str
+    before: str | None = None
+    after: str | None = None
+
+
+def field_lines(fc: FieldChange) -> FieldLines:
+    """Draw one field change; Secret values only ever as ``(sensitive value…)``."""
+    symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[fc.op]
+    cause = cause_label(fc)
+    if fc.sensitive:
+        # The stored values are keyed digests: showing them would only invite guessing.
+        shown = SENSITIVE_CHANGED if fc.op is FieldOp.CHANGE else SENSITIVE
+        return FieldLines(symbol, f"{fc.path}: {shown}", cause)
+    if fc.op is FieldOp.ADD:
+        return FieldLines(symbol, f"{fc.path}: {format_value(fc.after)}", cause)
+    if fc.op is FieldOp.REMOVE:
+        return FieldLines(symbol, f"{fc.path}: {format_value(fc.before)}", cause)
+    before, after = format_value(fc.before), format_value(fc.after)
+    if len(before) + len(after) > INLINE_CHANGE_WIDTH:
+        return FieldLines(symbol, f"{fc.path}:", cause, before=before, after=after)
+    return FieldLines(symbol, f"{fc.path}: {before} -> {after}", cause)
+
+
+def source_parts(source: PlanSource) -> tuple[str, str]:
+    """(short commit, paths joined by ", ") for headers."""
+    return short_commit(source.commit), ", ".join(source.paths)
+
+
+def drift_items(change: ObjectChange) -> list[tuple[str, str]]:
+    """(field path or "", what happened) for each way ``change`` drifted."""
+    items: list[tuple[str, str]] = []
+    for fc in change.fields:
+        by = f"by {fc.manager}" if fc.manager else "in the cluster"
+        if fc.cause is Cause.DRIFT:
+            at = f" at {fc.managed_at}" if fc.managed_at else ""
+            items.append((fc.path, f"changed {by}{at}"))
+        elif fc.cause is Cause.BOTH:
+            items.append((fc.path, f"changed in Git and {by} (conflict)"))
+    for note in change.notes:
+        if note.startswith("drift"):
+            items.append(("", note.removeprefix("drift:").strip() or note))
+    return items

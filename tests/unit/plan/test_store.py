@@ -1,0 +1,524 @@
+"""The plan file: round trip, schema, version refusal, clear errors, digest, atomic write."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import stat
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kgit.errors import PlanFileError
+from kgit.manifests.keys import ObjectKey
+from kgit.plan.model import (
+    FORMAT_VERSION,
+    Action,
+    Cause,
+    FieldChange,
+    FieldOp,
+    ObjectChange,
+    Plan,
+    PlanSource,
+)
+from kgit.plan.store import (
+    default_plan_path,
+    load_plan_schema,
+    plan_digest,
+    plan_from_dict,
+    plan_from_json,
+    plan_to_dict,
+    plan_to_json,
+    read_plan,
+    write_plan,
+)
+
+pytestmark = pytest.mark.unit
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+
+
+def rich_plan() -> Plan:
+    """A plan using every action, op, cause, optional field and some unicode."""
+    return Plan(
+        stack="web",
+        source=PlanSource(
+            url="https://git.example/platform.git",
+            commit="1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b",
+            paths=("namespaces", "workloads"),
+            ref="main",
+            dirty=True,
+        ),
+        state_serial=7,
+        state_lineage="5f0c6c1e-8f1a-4b9e-9d55-0c2f1b7e4a11",
+        changes=(
+            ObjectChange(
+                ObjectKey("", "Namespace", "", "web"),
+                Action.CREATE,
+                "v1",
+                fields=(FieldChange("metadata.name", FieldOp.ADD, after="web"),),
+                desired_digest="sha256:" + "1" * 64,
+                source="namespaces/web.yaml",
+            ),
+            ObjectChange(
+                ObjectKey("apps", "Deployment", "web", "nginx"),
+                Action.UPDATE,
+                "apps/v1",
+                fields=(
+                    FieldChange(
+                        "spec.replicas", FieldOp.CHANGE, 3, 2, Cause.DRIFT, "kubectl", "t0"
+                    ),
+                    FieldChange("spec.x", FieldOp.CHANGE, None, {"a": [1, 2.5, None]}, Cause.BOTH),
+                    FieldChange(
+                        "metadata.annotations[note]", FieldOp.REMOVE, "ünïcødé ✓", cause=Cause.GIT
+                    ),
+                ),
+                live_resource_version="42",
+                desired_digest="sha256:" + "2" * 64,
+                notes=("drift: changed out of band",),
+            ),
+            ObjectChange(
+                ObjectKey("", "Secret", "web", "db"),
+                Action.REPLACE,
+                "v1",
+                fields=(
+                    FieldChange("data[pw]", FieldOp.CHANGE, "hmac:aa", "hmac:bb", sensitive=True),
+                ),
+            ),
+            ObjectChange(ObjectKey("", "Service", "web", "old"), Action.DELETE, "v1"),
+            ObjectChange(ObjectKey("", "ConfigMap", "web", "x"), Action.ADOPT, "v1"),
+            ObjectChange(ObjectKey("", "ConfigMap", "web", "y"), Action.FORGET, "v1"),
+            ObjectChange(ObjectKey("", "ConfigMap", "web", "z"), Action.NOOP, "v1"),
+        ),
+        unchanged=5,
+        warnings=("a warning",),
+        ignored=("spec.replicas of Deployment",),
+        created_at="2026-11-25T07:00:00Z",
+        options={"adopt": True, "max_delete": None, "nested": {"list": [1, "two"]}},
+    )
+
+
+def minimal_doc() -> dict[str, Any]:
+    """The smallest plan file the reader accepts: only the required fields."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "stack": "web",
+        "source": {"url": "u", "commit": "c", "paths": []},
+        "state_serial": 0,
+        "state_lineage": "",
+        "changes": [{"key": "/ConfigMap/web/a", "action": "create", "api_version": "v1"}],
+    }
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(load_plan_schema())
+
+
+# --- round trip and format -------------------------------------------------------------
+
+
+def test_round_trip_is_equal() -> None:
+    plan = rich_plan()
+    assert plan_from_json(plan_to_json(plan)) == plan
+    assert plan_from_dict(plan_to_dict(plan)) == plan
+
+
+def test_json_is_canonical() -> None:
+    text = plan_to_json(rich_plan())
+    assert text.endswith("}\n")
+    assert text.startswith('{\n  "changes": [\n')
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "ünïcødé" in text
+
+
+def test_keys_and_enums_are_stored_as_strings() -> None:
+    data = plan_to_dict(rich_plan())
+    keys = [c["key"] for c in data["changes"]]
+    assert keys[:2] == ["/Namespace//web", "apps/Deployment/web/nginx"]
+    assert [c["action"] for c in data["changes"]] == [
+        "create",
+        "update",
+        "replace",
+        "delete",
+        "adopt",
+        "forget",
+        "no-op",
+    ]
+    assert data["changes"][1]["fields"][0]["cause"] == "drift"
+
+
+def test_absent_sides_are_omitted_never_null() -> None:
+    fields = [f for c in plan_to_dict(rich_plan())["changes"] for f in c["fields"]]
+    by_op = {f["op"]: f for f in fields}
+    assert "before" not in by_op["add"]
+    assert "after" not in by_op["remove"]
+    # A change from the value null keeps its null: it is a value, not an absence.
+    change_from_null = fields[2]
+    assert change_from_null["before"] is None
+    assert "after" in change_from_null
+
+
+def test_optional_fields_take_model_defaults() -> None:
+    plan = plan_from_dict(minimal_doc())
+    assert plan.unchanged == 0
+    assert plan.warnings == ()
+    assert plan.options == {}
+    assert plan.source.ref == ""
+    assert plan.source.dirty is False
+    change = plan.changes[0]
+    assert change.key == ObjectKey("", "ConfigMap", "web", "a")
+    assert change.fields == ()
+    assert change.notes == ()
+
+
+# --- the schema --------------------------------------------------------------------------
+
+
+def test_schema_is_a_valid_draft_2020_12_schema() -> None:
+    schema = load_plan_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_written_plans_validate_against_the_schema() -> None:
+    validator().validate(json.loads(plan_to_json(rich_plan())))
+    validator().validate(minimal_doc())
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()))
+def test_golden_plans_validate_against_the_schema(case: str) -> None:
+    validator().validate(json.loads((GOLDEN / case / "plan.json").read_text(encoding="utf-8")))
+
+
+def _broken(edit: str) -> dict[str, Any]:
+    doc = copy.deepcopy(minimal_doc())
+    field: dict[str, Any] = {"path": "p", "op": "add", "after": 1}
+    doc["changes"][0]["fields"] = [field]
+    if edit == "add with before":
+        field["before"] = 1
+    elif edit == "remove with after":
+        field.update(op="remove", before=1)
+    elif edit == "change without before":
+        field["op"] = "change"
+    elif edit == "unknown top-level field":
+        doc["extra"] = 1
+    elif edit == "bad action":
+        doc["changes"][0]["action"] = "destroy"
+    elif edit == "bad key":
+        doc["changes"][0]["key"] = "ConfigMap/a"
+    elif edit == "bool as serial":
+        doc["state_serial"] = True
+    elif edit == "negative unchanged":
+        doc["unchanged"] = -1
+    elif edit == "missing stack":
+        del doc["stack"]
+    return doc
+
+
+BROKEN = [
+    "add with before",
+    "remove with after",
+    "change without before",
+    "unknown top-level field",
+    "bad action",
+    "bad key",
+    "bool as serial",
+    "negative unchanged",
+    "missing stack",
+]
+
+
+@pytest.mark.parametrize("edit", BROKEN)
+def test_schema_and_reader_refuse_the_same_files(edit: str) -> None:
+    doc = _broken(edit)
+    assert not validator().is_valid(doc)
+    with pytest.raises(PlanFileError):
+        plan_from_dict(doc, name="p.json")
+
+
+# --- refusals and errors -----------------------------------------------------------------
+
+
+def test_another_format_version_is_refused() -> None:
+    doc = plan_to_dict(rich_plan())
+    doc["format_version"] = 7
+    with pytest.raises(PlanFileError) as err:
+        plan_from_json(json.dumps(doc), name="plans/x.json")
+    assert str(err.value) == (
+        "plans/x.json: plan format version 7 is not supported by this kgit (reads 1)"
+    )
+
+
+def test_version_is_checked_before_anything_else() -> None:
+    # A future format may look entirely different: say "version", not "missing field".
+    with pytest.raises(PlanFileError, match="plan format version 2 is not supported"):
+        plan_from_json('{"format_version": 2, "whatever": []}')
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", r"^p\.json: not valid JSON \(line 1 column 1: Expecting value\)$"),
+        ('{"format_version": 1,', r"^p\.json: not valid JSON \(line 1 column 22: "),
+        ("[1, 2]", r"^p\.json: not a plan file \(expected a JSON object, got an array\)$"),
+        ("{}", r"^p\.json: missing field 'format_version' \(not a kgit plan file\?\)$"),
+        ('{"format_version": "1"}', r"^p\.json: format_version: expected an integer, got a string"),
+        ('{"format_version": NaN}', r"^p\.json: not valid JSON \(NaN is not a JSON value\)$"),
+    ],
+)
+def test_malformed_text_names_file_and_problem(text: str, message: str) -> None:
+    with pytest.raises(PlanFileError, match=message):
+        plan_from_json(text, name="p.json")
+
+
+def test_absurd_nesting_is_a_plan_file_error() -> None:
+    with pytest.raises(PlanFileError, match="nested too deeply"):
+        plan_from_json("[" * 100_000 + "]" * 100_000, name="p.json")
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ("missing stack", "p.json: missing field 'stack'"),
+        ("bad action", "p.json: changes[0].action: expected one of create, update, delete"),
+        ("bad key", "p.json: changes[0].key: 'ConfigMap/a' is not an object key"),
+        ("bool as serial", "p.json: state_serial: expected an integer, got a boolean (true)"),
+        ("add with before", "p.json: changes[0].fields[0].before: not allowed for op 'add'"),
+        ("remove with after", "p.json: changes[0].fields[0].after: not allowed for op 'remove'"),
+        ("change without before", "p.json: changes[0].fields[0]: missing field 'before'"),
+        ("unknown top-level field", "p.json: unknown field 'extra'"),
+        ("negative unchanged", "p.json: unchanged: expected a count (>= 0), got -1"),
+    ],
+)
+def test_malformed_fields_name_the_field(edit: str, message: str) -> None:
+    with pytest.raises(PlanFileError) as err:
+        plan_from_dict(_broken(edit), name="p.json")
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("source",), "here", "source: expected an object, got a string"),
+        (("source", "paths"), ["a", 1], "source.paths[1]: expected a string, got an integer (1)"),
+        (("source", "dirty"), "yes", "source.dirty: expected true or false"),
+        (("changes",), {}, "changes: expected an array, got an object"),
+        (("changes", 0), 5, "changes[0]: expected an object, got an integer"),
+        (("warnings",), "w", "warnings: expected an array"),
+        (("options",), [], "options: expected an object, got an array"),
+    ],
+)
+def test_wrong_types_name_the_field(path: tuple[Any, ...], value: Any, message: str) -> None:
+    doc = minimal_doc()
+    target: Any = doc
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    with pytest.raises(PlanFileError, match="^" + re.escape("p.json: " + message)):
+        plan_from_dict(doc, name="p.json")
+
+
+def test_field_errors_inside_fields_have_a_full_path() -> None:
+    doc = minimal_doc()
+    doc["changes"][0]["fields"] = [{"path": "p", "op": "add", "after": 1, "cause": "gut"}]
+    with pytest.raises(
+        PlanFileError, match=r"changes\[0\]\.fields\[0\]\.cause: expected one of git"
+    ):
+        plan_from_dict(doc, name="p.json")
+    doc["changes"][0]["fields"] = [{"path": "p", "op": "add", "after": 1, "manager": 3}]
+    with pytest.raises(PlanFileError, match=r"fields\[0\]\.manager: expected a string or null"):
+        plan_from_dict(doc, name="p.json")
+
+
+# --- digest ------------------------------------------------------------------------------
+
+
+def test_digest_is_sha256_of_the_file_text() -> None:
+    plan = rich_plan()
+    digest = plan_digest(plan)
+    assert len(digest) == 64
+    assert digest == hashlib.sha256(plan_to_json(plan).encode("utf-8")).hexdigest()
+    assert digest == plan_digest(plan_from_json(plan_to_json(plan)))
+
+
+def test_digest_ignores_dict_order_but_not_content() -> None:
+    plan = rich_plan()
+    reordered = Plan(**{**_fields(plan), "options": dict(reversed(list(plan.options.items())))})
+    assert plan_digest(reordered) == plan_digest(plan)
+    tampered = Plan(**{**_fields(plan), "state_serial": plan.state_serial + 1})
+    assert plan_digest(tampered) != plan_digest(plan)
+
+
+def test_digest_is_stable_across_releases() -> None:
+    # Recorded in the state history: a change here breaks comparing old entries.
+    text = (GOLDEN / "no_changes" / "plan.json").read_text(encoding="utf-8")
+    assert plan_digest(plan_from_json(text)) == hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fields(plan: Plan) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in Plan.__slots__}
+
+
+# --- files -------------------------------------------------------------------------------
+
+
+def test_write_then_read(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "plans" / "web.json"
+    write_plan(rich_plan(), path)
+    assert read_plan(path) == rich_plan()
+    assert path.read_text(encoding="utf-8") == plan_to_json(rich_plan())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(p.name for p in path.parent.iterdir()) == ["web.json"]
+
+
+def test_write_replaces_an_existing_plan(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text("old", encoding="utf-8")
+    write_plan(rich_plan(), path)
+    assert read_plan(path) == rich_plan()
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_write_failure_is_a_plan_file_error_and_leaves_no_temp(tmp_path: Path) -> None:
+    blocker = tmp_path / "plans"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(PlanFileError, match=r"plans/p\.json: cannot write plan: "):
+        write_plan(rich_plan(), blocker / "p.json")
+    target = tmp_path / "dir-target"
+    target.mkdir()
+    with pytest.raises(PlanFileError, match="cannot write plan"):
+        write_plan(rich_plan(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir-target", "plans"]
+
+
+def test_read_errors_name_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(PlanFileError, match=f"^{missing}: no such plan file$"):
+        read_plan(missing)
+    with pytest.raises(PlanFileError, match="is a directory"):
+        read_plan(tmp_path)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(PlanFileError, match=r"not a plan file \(not UTF-8 text\)"):
+        read_plan(binary)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format_version": 1}', encoding="utf-8")
+    with pytest.raises(PlanFileError, match=f"^{bad}: missing field 'stack'$"):
+        read_plan(bad)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable files")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    write_plan(rich_plan(), path)
+    path.chmod(0)
+    with pytest.raises(PlanFileError, match="cannot read plan: Permission denied"):
+        read_plan(path)
+
+
+def test_default_plan_path_is_utc() -> None:
+    at = datetime(2026, 11, 25, 9, 30, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert default_plan_path("web", at) == Path("plans/web-20261125T073005Z.json")
+    assert default_plan_path("a.b_c-1", datetime(2026, 1, 2, tzinfo=UTC)).name == (
+        "a.b_c-1-20260102T000000Z.json"
+    )
+
+
+@pytest.mark.parametrize("stack", ["", "../x", "a/b", ".hidden"])
+def test_default_plan_path_refuses_unsafe_stack_names(stack: str) -> None:
+    with pytest.raises(ValueError, match="not a stack name"):
+        default_plan_path(stack, datetime(2026, 1, 2, tzinfo=UTC))
+
+
+def test_default_plan_path_refuses_naive_time() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        default_plan_path("web", datetime(2026, 1, 2))
+
+
+# --- property: any plan survives the trip ------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+names = st.text(alphabet="abcxyz-.0", min_size=1, max_size=6)
+
+
+@st.composite
+def field_changes(draw: st.DrawFn) -> FieldChange:
+    op = draw(st.sampled_from(FieldOp))
+    return FieldChange(
+        path=draw(st.text(max_size=12)),
+        op=op,
+        before=None if op is FieldOp.ADD else draw(json_values),
+        after=None if op is FieldOp.REMOVE else draw(json_values),
+        cause=draw(st.none() | st.sampled_from(Cause)),
+        manager=draw(st.none() | st.text(max_size=6)),
+        managed_at=draw(st.none() | st.text(max_size=6)),
+        sensitive=draw(st.booleans()),
+    )
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    changes = tuple(
+        ObjectChange(
+            key=ObjectKey(
+                draw(st.text("abc.", max_size=4)),
+                draw(names),
+                draw(st.text("ab", max_size=3)),
+                draw(names),
+            ),
+            action=draw(st.sampled_from(Action)),
+            api_version=draw(st.text(max_size=6)),
+            fields=tuple(draw(st.lists(field_changes(), max_size=3))),
+            live_resource_version=draw(st.text(max_size=4)),
+            desired_digest=draw(st.text(max_size=4)),
+            source=draw(st.text(max_size=4)),
+            notes=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return Plan(
+        stack=draw(st.text(max_size=6)),
+        source=PlanSource(
+            url=draw(st.text(max_size=6)),
+            commit=draw(st.text(max_size=6)),
+            paths=tuple(draw(st.lists(st.text(max_size=4), max_size=2))),
+            ref=draw(st.text(max_size=4)),
+            dirty=draw(st.booleans()),
+        ),
+        state_serial=draw(st.integers()),
+        state_lineage=draw(st.text(max_size=6)),
+        changes=changes,
+        unchanged=draw(st.integers(0, 10**6)),
+        warnings=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
+        ignored=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
+        created_at=draw(st.text(max_size=6)),
+        options=draw(st.dictionaries(st.text(max_size=4), json_values, max_size=2)),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(plans())
+def test_any_plan_round_trips_and_validates(plan: Plan) -> None:
+    text = plan_to_json(plan)
+    assert plan_from_json(text) == plan
+    assert plan_to_json(plan_from_json(text)) == text
+    validator().validate(json.loads(text))
