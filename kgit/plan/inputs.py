@@ -69,7 +69,6 @@ class PlanOptions:
     allow_empty: bool = False
     max_delete: int | None = None
     adopt: bool = False
-    stack_label: str = "kgit.dev/stack"
 
 
 @dataclass(frozen=True, slots=True)

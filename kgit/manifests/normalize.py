@@ -1,0 +1,161 @@
+"""Normalisation: the declared table of what never causes a diff, and Secret masking.
+
+Every object kgit compares (desired, recorded, live, dry-run result) goes through
+:func:`normalize` first, so that server-populated fields never show as changes and Secret
+values are replaced by keyed digests before anything else sees them.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import json
+from typing import Any
+
+STACK_LABEL = "kgit.dev/stack"
+SOURCE_ANNOTATION = "kgit.dev/source"
+LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
+DIGEST_PREFIX = "hmac-sha256:"
+
+# Server-populated metadata: present on every live object, never set by a manifest.
+SERVER_METADATA = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "managedFields",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
+# Annotations written by others (or by kgit itself per apply) that are not desired state:
+# the source annotation names the commit of the last change, so comparing it would turn
+# every commit into an update of every object.
+IGNORED_ANNOTATIONS = (
+    SOURCE_ANNOTATION,
+    LAST_APPLIED_ANNOTATION,
+    "deployment.kubernetes.io/revision",
+)
+
+
+def is_secret(obj: dict[str, Any]) -> bool:
+    """True for core/v1 Secrets, whose values kgit never keeps or shows."""
+    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+def secret_digest(value: bytes, key: bytes) -> str:
+    """A keyed digest of a Secret value: comparable, but no dictionary attack on a plan."""
+    return DIGEST_PREFIX + hmac.new(key, value, hashlib.sha256).hexdigest()
+
+
+def mask_secret(obj: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """Fold ``stringData`` into ``data`` and replace every value by its keyed digest.
+
+    The server does the same folding, so a Secret written with ``stringData`` compares
+    equal to its live form. Values already masked are left as they are.
+    """
+    out = dict(obj)
+    data: dict[str, Any] = {}
+    for name, value in (obj.get("data") or {}).items():
+        if isinstance(value, str) and value.startswith(DIGEST_PREFIX):
+            data[name] = value
+            continue
+        try:
+            raw = base64.b64decode(str(value), validate=True)
+        except ValueError:
+            # Not base64: the server will refuse it; digest the text so it still compares.
+            raw = str(value).encode()
+        data[name] = secret_digest(raw, key)
+    for name, value in (obj.get("stringData") or {}).items():
+        data[name] = secret_digest(str(value).encode(), key)
+    out.pop("stringData", None)
+    if data or "data" in obj:
+        out["data"] = data
+    return out
+
+
+def strip_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy without ``status``, server-set metadata and annotations nobody declares."""
+    out = {k: v for k, v in obj.items() if k != "status"}
+    meta = dict(out.get("metadata") or {})
+    for name in SERVER_METADATA:
+        meta.pop(name, None)
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if k not in IGNORED_ANNOTATIONS
+    }
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out["metadata"] = meta
+    return out
+
+
+def drop_nulls(value: Any) -> Any:
+    """Remove ``key: null`` entries: to server-side apply a null is the same as absence."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def normalize(obj: dict[str, Any], hmac_key: bytes) -> dict[str, Any]:
+    """What kgit compares of any object: server fields stripped, Secret values masked."""
+    out = strip_server_fields(obj)
+    return mask_secret(out, hmac_key) if is_secret(out) else out
+
+
+def normalize_live(obj: dict[str, Any], hmac_key: bytes) -> dict[str, Any]:
+    """A live object for comparison: Secret values masked, ``managedFields`` kept.
+
+    ``managedFields`` name who last wrote a drifted field; the rest of the server
+    metadata stays too (``resourceVersion`` and ``uid`` are needed for staleness and
+    prune preconditions). The last-applied annotation may hold Secret values, so it goes.
+    """
+    out = mask_secret(obj, hmac_key) if is_secret(obj) else dict(obj)
+    meta = out.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    if LAST_APPLIED_ANNOTATION in annotations and is_secret(obj):
+        meta = dict(meta)
+        meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED_ANNOTATION}
+        out["metadata"] = meta
+    return out
+
+
+def prepare_desired(obj: dict[str, Any], stack: str) -> dict[str, Any]:
+    """A manifest as kgit applies it: nulls dropped, the stack label set (not masked)."""
+    out = drop_nulls(copy.deepcopy(obj))
+    meta = out.setdefault("metadata", {})
+    labels = dict(meta.get("labels") or {})
+    labels[STACK_LABEL] = stack
+    meta["labels"] = labels
+    return dict(out)
+
+
+def with_source_annotation(obj: dict[str, Any], source: str) -> dict[str, Any]:
+    """A copy carrying ``kgit.dev/source=<path>@<commit>``, added only when applying."""
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
+    meta["annotations"] = {**(meta.get("annotations") or {}), SOURCE_ANNOTATION: source}
+    out["metadata"] = meta
+    return out
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted, compact JSON: the form digests are taken of."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def object_digest(obj: dict[str, Any]) -> str:
+    """sha256 of an object's canonical JSON (of its masked form, for Secrets)."""
+    return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
+
+
+def stack_of(obj: dict[str, Any]) -> str | None:
+    """The stack label an object carries, if any."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    value = labels.get(STACK_LABEL)
+    return str(value) if value is not None else None
