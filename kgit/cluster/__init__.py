@@ -1,1 +1,57 @@
-"""cluster"""
+"""The Kubernetes boundary: the only package that imports ``kubernetes``.
+
+Objects cross it as plain dicts (raw JSON), never client model objects.
+"""
+
+from __future__ import annotations
+
+from kgit.cluster.client import (
+    CONFIGMAP,
+    CRD,
+    LEASE,
+    NAMESPACE,
+    SECRET,
+    Cluster,
+    ListResult,
+    connect,
+)
+from kgit.cluster.discovery import Discovery, Resource
+from kgit.cluster.errors import (
+    AlreadyExistsError,
+    ApiError,
+    ApplyConflictError,
+    Cause,
+    ConflictError,
+    ForbiddenError,
+    ImmutableFieldError,
+    InvalidError,
+    KubeconfigError,
+    NotFoundError,
+    UnknownKindError,
+    UnreachableError,
+)
+
+__all__ = [
+    "CONFIGMAP",
+    "CRD",
+    "LEASE",
+    "NAMESPACE",
+    "SECRET",
+    "AlreadyExistsError",
+    "ApiError",
+    "ApplyConflictError",
+    "Cause",
+    "Cluster",
+    "ConflictError",
+    "Discovery",
+    "ForbiddenError",
+    "ImmutableFieldError",
+    "InvalidError",
+    "KubeconfigError",
+    "ListResult",
+    "NotFoundError",
+    "Resource",
+    "UnknownKindError",
+    "UnreachableError",
+    "connect",
+]

@@ -1,0 +1,170 @@
+"""Discovery: which kinds the server serves, at which version, namespaced or not.
+
+Read once per :class:`~kgit.cluster.client.Cluster` from the aggregated discovery
+endpoints (``/api`` and ``/apis`` as ``APIGroupDiscoveryList``: two requests for the whole
+server), falling back to the per-group documents of older servers. Kinds are keyed by
+group and kind, never version: each maps to the first version of its group's preference
+order that serves it, the way kubectl's REST mapper chooses.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One served kind: where to reach it and what it allows.
+
+    ``verbs`` are the API verbs (``get``, ``list``, ``patch``, ``delete``, ...).
+    """
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    verbs: frozenset[str] = frozenset()
+
+    @property
+    def api_version(self) -> str:
+        """``apps/v1`` or, for the core group, ``v1``."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        """The URL path of the collection, or of one object when ``name`` is given.
+
+        ``namespace`` is ignored for cluster-scoped kinds; ``None`` on a namespaced kind
+        means all namespaces (a cluster-wide LIST).
+        """
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{quote(namespace, safe='')}"
+        base += f"/{self.plural}"
+        if name is not None:
+            base += f"/{quote(name, safe='')}"
+        return base
+
+    def subject(self, namespace: str | None, name: str) -> str:
+        """``Kind/namespace/name`` (``Kind/name`` when cluster-scoped), for messages."""
+        if self.namespaced and namespace:
+            return f"{self.kind}/{namespace}/{name}"
+        return f"{self.kind}/{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryDocument:
+    """What one discovery pass found: served kinds and the groups that failed."""
+
+    resources: Mapping[tuple[str, str], Resource]
+    failed_groups: Mapping[str, str]
+
+
+class Discovery:
+    """The kinds a server serves, keyed by ``(group, kind)``; refreshable in place.
+
+    ``failed_groups`` maps an API group whose discovery failed (an aggregated API server
+    that is down, a stale group) to the error: kinds of those groups may exist though
+    :meth:`lookup` cannot see them, so callers must not prune them.
+    """
+
+    def __init__(self, load: Callable[[], DiscoveryDocument]) -> None:
+        self._load = load
+        self._lock = threading.Lock()
+        self._doc = load()
+
+    def refresh(self) -> None:
+        """Read discovery again (two requests), e.g. after CRDs were created."""
+        doc = self._load()
+        with self._lock:
+            self._doc = doc
+
+    def lookup(self, group: str, kind: str) -> Resource | None:
+        """The served resource of a kind at its preferred version, or None if unknown."""
+        return self._doc.resources.get((group, kind))
+
+    def scope(self, group: str, kind: str) -> bool | None:
+        """True if the kind is namespaced, False if cluster-scoped, None if unknown."""
+        resource = self.lookup(group, kind)
+        return None if resource is None else resource.namespaced
+
+    @property
+    def failed_groups(self) -> Mapping[str, str]:
+        """Groups whose discovery failed, with the error text."""
+        return self._doc.failed_groups
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(list(self._doc.resources.values()))
+
+    def __len__(self) -> int:
+        return len(self._doc.resources)
+
+
+def _add(found: dict[tuple[str, str], Resource], resource: Resource) -> None:
+    # The first version in the group's preference order wins; later ones only add
+    # kinds that the preferred versions do not serve.
+    found.setdefault((resource.group, resource.kind), resource)
+
+
+def parse_aggregated(
+    doc: Mapping[str, Any],
+    found: dict[tuple[str, str], Resource],
+    failed: dict[str, str],
+) -> None:
+    """Read an ``APIGroupDiscoveryList`` (apidiscovery.k8s.io/v2) into ``found``.
+
+    Versions come sorted by preference. A version marked ``Stale`` (its aggregated API
+    server did not answer) makes its group count as failed.
+    """
+    for group_doc in doc.get("items") or []:
+        group = str((group_doc.get("metadata") or {}).get("name") or "")
+        for version_doc in group_doc.get("versions") or []:
+            version = str(version_doc.get("version") or "")
+            if version_doc.get("freshness") == "Stale":
+                failed[group] = f"discovery of {group or 'core'}/{version} is stale"
+            for res in version_doc.get("resources") or []:
+                response_kind = res.get("responseKind") or {}
+                kind = str(response_kind.get("kind") or "")
+                plural = str(res.get("resource") or "")
+                if not kind or not plural:
+                    continue
+                _add(
+                    found,
+                    Resource(
+                        group=group,
+                        version=version,
+                        kind=kind,
+                        plural=plural,
+                        namespaced=res.get("scope") == "Namespaced",
+                        verbs=frozenset(res.get("verbs") or ()),
+                    ),
+                )
+
+
+def parse_resource_list(
+    group: str, version: str, doc: Mapping[str, Any], found: dict[tuple[str, str], Resource]
+) -> None:
+    """Read one legacy ``APIResourceList`` (``/api/v1``, ``/apis/<group>/<version>``)."""
+    for res in doc.get("resources") or []:
+        plural = str(res.get("name") or "")
+        kind = str(res.get("kind") or "")
+        # "deployments/scale" and the like are subresources, not kinds of their own.
+        if not plural or not kind or "/" in plural:
+            continue
+        _add(
+            found,
+            Resource(
+                group=group,
+                version=version,
+                kind=kind,
+                plural=plural,
+                namespaced=bool(res.get("namespaced")),
+                verbs=frozenset(res.get("verbs") or ()),
+            ),
+        )

@@ -1,0 +1,489 @@
+"""The stack lock: a ``coordination.k8s.io/v1`` Lease ``kgit-lock-<stack>``, renewed while held.
+
+Unlike Terraform's Kubernetes backend, the lock expires: the holder renews it every third
+of ``leaseDurationSeconds`` from a daemon thread, so a crashed run's lock lapses and the
+next run takes it over (with a ``resourceVersion`` precondition: of two runs racing for a
+lapsed lock, one wins). A holder that cannot renew in time has lost the lock and says so
+through :attr:`Lock.lost`, which an apply checks between objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from kgit.cluster import (
+    LEASE,
+    NAMESPACE,
+    AlreadyExistsError,
+    ConflictError,
+    NotFoundError,
+)
+from kgit.errors import ClusterError, LockError
+from kgit.state.model import check_stack_name
+from kgit.state.store import STATE_NAMESPACE
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from kgit.cluster import Cluster
+
+log = logging.getLogger(__name__)
+
+LEASE_DURATION = 60
+ANN_LOCK_ID = "kgit.dev/lock-id"
+ANN_WHO = "kgit.dev/lock-who"
+ANN_OPERATION = "kgit.dev/lock-operation"
+_MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Renewal requests must answer well within a lease period, or not count.
+_RENEW_TIMEOUT = (5.0, 10.0)
+
+
+def lease_name(stack: str) -> str:
+    """``kgit-lock-<stack>``: the Lease that locks a stack."""
+    return f"kgit-lock-{stack}"
+
+
+def default_who() -> str:
+    """``user@host/pid`` of this process, as a lock holder."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"{user}@{socket.gethostname()}/{os.getpid()}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _format_time(moment: datetime) -> str:
+    return moment.strftime(_MICROTIME)
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    for fmt in (_MICROTIME, "%Y-%m-%dT%H:%M:%SZ"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LockInfo:
+    """Who holds a stack's lock, since when, and whether the lease has lapsed."""
+
+    stack: str
+    namespace: str
+    lock_id: str
+    who: str
+    operation: str
+    acquired: str
+    renewed: str
+    duration: int
+    expired: bool
+
+    @property
+    def subject(self) -> str:
+        """``Lease/<namespace>/kgit-lock-<stack>``, for messages."""
+        return f"Lease/{self.namespace}/{lease_name(self.stack)}"
+
+    def describe(self) -> str:
+        """One line for a person: holder, since when, lock ID, expiry."""
+        doing = f" ({self.operation})" if self.operation else ""
+        state = "expired" if self.expired else f"lease {self.duration}s, renewed {self.renewed}"
+        return (
+            f"held by {self.who or '(unknown)'}{doing} since {self.acquired or '(unknown)'}, "
+            f"lock ID {self.lock_id or '(none)'}, {state}"
+        )
+
+
+def _info_of(lease: dict[str, Any], stack: str, namespace: str) -> LockInfo:
+    meta = lease.get("metadata") or {}
+    annotations = meta.get("annotations") or {}
+    spec = lease.get("spec") or {}
+    holder = str(spec.get("holderIdentity") or "")
+    duration = int(spec.get("leaseDurationSeconds") or LEASE_DURATION)
+    renewed_at = _parse_time(spec.get("renewTime")) or _parse_time(spec.get("acquireTime"))
+    expired = not holder or (
+        renewed_at is not None and renewed_at + timedelta(seconds=duration) < _utcnow()
+    )
+    return LockInfo(
+        stack=stack,
+        namespace=namespace,
+        lock_id=str(annotations.get(ANN_LOCK_ID) or ""),
+        who=str(annotations.get(ANN_WHO) or holder),
+        operation=str(annotations.get(ANN_OPERATION) or ""),
+        acquired=str(spec.get("acquireTime") or ""),
+        renewed=str(spec.get("renewTime") or ""),
+        duration=duration,
+        expired=expired,
+    )
+
+
+def describe_lock(
+    cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE
+) -> LockInfo | None:
+    """Who holds the stack's lock, or None when nobody does (no Lease, or released)."""
+    check_stack_name(stack)
+    try:
+        lease = cluster.get(LEASE, namespace, lease_name(stack))
+    except ClusterError as err:
+        raise LockError(f"Lease/{namespace}/{lease_name(stack)}: cannot read: {err}") from err
+    if lease is None or not (lease.get("spec") or {}).get("holderIdentity"):
+        return None
+    return _info_of(lease, stack, namespace)
+
+
+class Lock:
+    """A held stack lock. Renewed in the background until :meth:`release`.
+
+    Use as a context manager. :attr:`lost` turns True if a renewal failed for longer
+    than the lease lasts or someone else took the Lease: stop changing the world then.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        stack: str,
+        namespace: str,
+        lock_id: str,
+        who: str,
+        duration: int,
+        lease: dict[str, Any],
+    ) -> None:
+        self._cluster = cluster
+        self.stack = stack
+        self.namespace = namespace
+        self.lock_id = lock_id
+        self.who = who
+        self.duration = duration
+        self._lease = lease
+        self._renewed = time.monotonic()
+        self._lost = threading.Event()
+        self._stop = threading.Event()
+        self._released = False
+        self._thread = threading.Thread(
+            target=self._renew_loop, name=f"kgit-lock-{stack}", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def subject(self) -> str:
+        """``Lease/<namespace>/kgit-lock-<stack>``, for messages."""
+        return f"Lease/{self.namespace}/{lease_name(self.stack)}"
+
+    @property
+    def lost(self) -> bool:
+        """True once the lock can no longer be trusted to be ours."""
+        return self._lost.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`LockError` if the lock was lost."""
+        if self.lost:
+            raise LockError(
+                f"{self.subject}: the lock (ID {self.lock_id}) was lost: it could not be "
+                "renewed in time or was taken over; stopping"
+            )
+
+    def info(self) -> LockInfo:
+        """This lock as :func:`describe_lock` would show it."""
+        return _info_of(self._lease, self.stack, self.namespace)
+
+    def _renew_loop(self) -> None:
+        interval = self.duration / 3
+        wait = interval
+        while not self._stop.wait(wait):
+            try:
+                self._renew_once()
+                wait = interval
+            except _LockLostError as err:
+                log.warning("%s: lock lost: %s", self.subject, err)
+                self._lost.set()
+                return
+            except ClusterError as err:
+                # Still ours until the lease runs out; try again sooner.
+                if time.monotonic() - self._renewed >= self.duration:
+                    log.warning(
+                        "%s: lock lost: renewals failed for %ds", self.subject, self.duration
+                    )
+                    self._lost.set()
+                    return
+                log.debug("%s: renewal failed, retrying: %s", self.subject, err)
+                wait = min(interval, 1.0)
+
+    def _renew_once(self) -> None:
+        started = time.monotonic()
+        for _ in range(2):
+            lease = _copy(self._lease)
+            lease["spec"]["renewTime"] = _format_time(_utcnow())
+            try:
+                self._lease = self._cluster.request_json(
+                    "PUT",
+                    LEASE.path(self.namespace, lease_name(self.stack)),
+                    body=lease,
+                    subject=self.subject,
+                    timeout=_RENEW_TIMEOUT,
+                )
+                self._renewed = started
+                return
+            except NotFoundError as err:
+                raise _LockLostError("the Lease was deleted (force-unlock?)") from err
+            except ConflictError as err:
+                current = self._cluster.get(LEASE, self.namespace, lease_name(self.stack))
+                if current is None or _lock_id_of(current) != self.lock_id:
+                    raise _LockLostError("the Lease was taken over by another holder") from err
+                # Still ours: an earlier renewal went through though its answer was lost.
+                self._lease = current
+
+    def release(self) -> None:
+        """Stop renewing and delete the Lease, if it is still ours. Idempotent."""
+        if self._released:
+            return
+        self._released = True
+        self._stop.set()
+        self._thread.join()
+        if self.lost:
+            return
+        meta = self._lease.get("metadata") or {}
+        try:
+            self._cluster.delete(
+                LEASE,
+                self.namespace,
+                lease_name(self.stack),
+                uid=str(meta.get("uid") or "") or None,
+                resource_version=str(meta.get("resourceVersion") or "") or None,
+            )
+        except ConflictError:
+            log.warning("%s: not released: the Lease changed hands", self.subject)
+        except ClusterError as err:
+            # It will expire on its own within the lease duration.
+            log.warning("%s: release failed (expires in %ds): %s", self.subject, self.duration, err)
+
+    def __enter__(self) -> Lock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+class _LockLostError(Exception):
+    pass
+
+
+def _copy(lease: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": dict(lease.get("metadata") or {}),
+        "spec": dict(lease.get("spec") or {}),
+    }
+
+
+def _lock_id_of(lease: dict[str, Any]) -> str:
+    return str(((lease.get("metadata") or {}).get("annotations") or {}).get(ANN_LOCK_ID) or "")
+
+
+def _lease_body(
+    *,
+    stack: str,
+    namespace: str,
+    lock_id: str,
+    who: str,
+    operation: str,
+    duration: int,
+    previous: dict[str, Any] | None,
+) -> dict[str, Any]:
+    now = _format_time(_utcnow())
+    metadata: dict[str, Any] = {
+        "name": lease_name(stack),
+        "namespace": namespace,
+        "labels": {"app.kubernetes.io/managed-by": "kgit", "kgit.dev/lock-stack": stack},
+        "annotations": {ANN_LOCK_ID: lock_id, ANN_WHO: who, ANN_OPERATION: operation},
+    }
+    transitions = 0
+    if previous is not None:
+        prev_meta = previous.get("metadata") or {}
+        metadata["resourceVersion"] = prev_meta.get("resourceVersion")
+        transitions = int((previous.get("spec") or {}).get("leaseTransitions") or 0) + 1
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": metadata,
+        "spec": {
+            "holderIdentity": f"{who} {lock_id}",
+            "leaseDurationSeconds": duration,
+            "acquireTime": now,
+            "renewTime": now,
+            "leaseTransitions": transitions,
+        },
+    }
+
+
+def acquire(
+    cluster: Cluster,
+    stack: str,
+    namespace: str = STATE_NAMESPACE,
+    timeout: float = 0.0,
+    who: str | None = None,
+    *,
+    duration: int = LEASE_DURATION,
+    operation: str = "",
+) -> Lock:
+    """Take the stack's lock, waiting up to ``timeout`` seconds for its holder.
+
+    A free lock is created; a released or expired one (``renewTime`` + duration in the
+    past, or unchanged for a whole lease duration as seen here) is taken over with a
+    ``resourceVersion`` precondition. ``who`` defaults to ``user@host/pid``. On timeout
+    raises :class:`LockError` naming the holder, since when, and the lock ID to give
+    ``kgit force-unlock``.
+    """
+    check_stack_name(stack)
+    who = who or default_who()
+    lock_id = str(uuid.uuid4())
+    subject = f"Lease/{namespace}/{lease_name(stack)}"
+    deadline = time.monotonic() + timeout
+    observed: tuple[str, float] = ("", 0.0)
+    delay = 0.2
+    while True:
+        try:
+            current = cluster.get(LEASE, namespace, lease_name(stack))
+            written = _try_take(
+                cluster,
+                current,
+                observed,
+                stack=stack,
+                namespace=namespace,
+                lock_id=lock_id,
+                who=who,
+                operation=operation,
+                duration=duration,
+            )
+        except _RetryNowError:
+            continue
+        except ClusterError as err:
+            raise LockError(f"{subject}: cannot take the lock: {err}") from err
+        if written is not None:
+            return Lock(
+                cluster,
+                stack=stack,
+                namespace=namespace,
+                lock_id=lock_id,
+                who=who,
+                duration=duration,
+                lease=written,
+            )
+        assert current is not None
+        rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
+        if rv != observed[0]:
+            observed = (rv, time.monotonic())
+        if time.monotonic() >= deadline:
+            info = _info_of(current, stack, namespace)
+            raise LockError(
+                f"{subject}: stack {stack!r} is locked: {info.describe()}. Wait for it "
+                f"(--lock-timeout), or if that run is dead: kgit force-unlock {info.lock_id}"
+            )
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * (0.8 + random.random() / 5))
+        delay = min(2.0, delay * 1.5)
+
+
+class _RetryNowError(Exception):
+    pass
+
+
+def _try_take(
+    cluster: Cluster,
+    current: dict[str, Any] | None,
+    observed: tuple[str, float],
+    **fields: Any,
+) -> dict[str, Any] | None:
+    """Create or take over the Lease if it is free; None if someone holds it."""
+    namespace = fields["namespace"]
+    if current is None:
+        body = _lease_body(previous=None, **fields)
+        try:
+            result: dict[str, Any] = cluster.create(LEASE, body)
+            return result
+        except AlreadyExistsError as err:
+            raise _RetryNowError from err
+        except NotFoundError:
+            # The state namespace does not exist yet: make it, then try again.
+            with contextlib.suppress(AlreadyExistsError):
+                cluster.create(
+                    NAMESPACE,
+                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+                )
+            raise _RetryNowError from None
+    info = _info_of(current, fields["stack"], namespace)
+    rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
+    # Also expired if this process saw it unchanged for a whole lease: that holds even
+    # when the holder's clock runs ahead of ours.
+    stale = rv == observed[0] and time.monotonic() - observed[1] > info.duration
+    if not (info.expired or stale):
+        return None
+    if info.lock_id or info.who:
+        log.info(
+            "%s: taking over an expired lock: %s", lease_name(fields["stack"]), info.describe()
+        )
+    body = _lease_body(previous=current, **fields)
+    try:
+        taken: dict[str, Any] = cluster.replace(LEASE, body)
+        return taken
+    except (ConflictError, NotFoundError) as err:
+        raise _RetryNowError from err
+
+
+def force_unlock(
+    cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE, lock_id: str = ""
+) -> LockInfo:
+    """Remove the stack's lock if its lock ID is ``lock_id``; return what was removed.
+
+    Refuses (:class:`LockError`) when nobody holds the lock or the ID does not match the
+    holder's: the ID proves the caller looked at who holds it.
+    """
+    check_stack_name(stack)
+    subject = f"Lease/{namespace}/{lease_name(stack)}"
+    try:
+        lease = cluster.get(LEASE, namespace, lease_name(stack))
+    except ClusterError as err:
+        raise LockError(f"{subject}: cannot read: {err}") from err
+    if lease is None or not (lease.get("spec") or {}).get("holderIdentity"):
+        raise LockError(f"{subject}: stack {stack!r} is not locked")
+    info = _info_of(lease, stack, namespace)
+    if not lock_id or info.lock_id != lock_id:
+        raise LockError(
+            f"{subject}: lock ID {lock_id!r} does not match the holder's ({info.describe()})"
+        )
+    meta = lease.get("metadata") or {}
+    try:
+        cluster.delete(
+            LEASE,
+            namespace,
+            lease_name(stack),
+            uid=str(meta.get("uid") or "") or None,
+            resource_version=str(meta.get("resourceVersion") or "") or None,
+        )
+    except ConflictError as err:
+        raise LockError(f"{subject}: the lock changed while unlocking; look again") from err
+    except ClusterError as err:
+        raise LockError(f"{subject}: cannot remove the lock: {err}") from err
+    return info
