@@ -215,8 +215,10 @@ class Lock:
                 log.warning("%s: lock lost: %s", self.subject, err)
                 self._lost.set()
                 return
-            except ClusterError as err:
-                # Still ours until the lease runs out; try again sooner.
+            except Exception as err:
+                # Whatever failed (the server, the network, a garbled answer), the lock
+                # is still ours until the lease runs out: try again sooner. A thread
+                # that died here would let the lease lapse without setting ``lost``.
                 if time.monotonic() - self._renewed >= self.duration:
                     log.warning(
                         "%s: lock lost: renewals failed for %ds", self.subject, self.duration
