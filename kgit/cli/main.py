@@ -39,6 +39,16 @@ def main(
     """kgit: plan, review and apply Git's manifests to a Kubernetes cluster."""
 
 
+def _register() -> None:
+    from kgit.cli import plan
+
+    app.command("plan")(plan.plan)
+    app.command("show")(plan.show)
+
+
+_register()
+
+
 def run() -> None:
     """Console-script entry point."""
     if sys.argv[1:] == ["--version"]:

@@ -1,0 +1,191 @@
+"""``kgit plan`` and ``kgit show``: compute, store and render plans."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgit.cli.common import (
+    Color,
+    Context,
+    Dirty,
+    Kubeconfig,
+    Paths,
+    Ref,
+    Repo,
+    Stack,
+    StateNamespace,
+    Verbose,
+    connect_cluster,
+    echo,
+    handle_errors,
+    progress,
+    use_color,
+)
+
+Format = Annotated[
+    str,
+    typer.Option(
+        "--format", "-f", help="text, markdown (for pull requests) or json (the plan file)."
+    ),
+]
+DetailedExitcode = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        "-detailed-exitcode",
+        help="Exit 0 when there are no changes, 2 when there are, 1 on error (Terraform's codes).",
+    ),
+]
+
+
+def check_format(fmt: str) -> str:
+    """Refuse an unknown ``--format`` before any work is done."""
+    from kgit.render import FORMATS
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    return fmt
+
+
+def plan(
+    repo: Repo = Path(),
+    ref: Ref = "HEAD",
+    path: Paths = None,
+    dirty: Dirty = False,
+    stack: Stack = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    state_namespace: StateNamespace = None,
+    default_namespace: Annotated[
+        str | None, typer.Option(help="Namespace of namespaced objects that name none.")
+    ] = None,
+    fmt: Format = "text",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Store the plan as JSON in FILE (a directory: plans/<stack>-<time>.json).",
+        ),
+    ] = None,
+    detailed_exitcode: DetailedExitcode = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Allow an empty source to delete every object of the stack.")
+    ] = False,
+    max_delete: Annotated[
+        int | None,
+        typer.Option(
+            help="Most deletions a plan may hold (default: 30% of the stack, at least 10)."
+        ),
+    ] = None,
+    adopt: Annotated[
+        bool, typer.Option(help="Plan to take over objects that exist but kgit did not create.")
+    ] = False,
+    color: Color = None,
+    verbose: Verbose = False,
+) -> None:
+    """Show what applying Git to the cluster would do, without changing anything.
+
+    Examples:
+
+      kgit plan                                  # HEAD of the repo in the current directory
+
+      kgit plan -C ~/src/fleet --path apps/web --context prod
+
+      kgit plan --out plans/pr-42.json --format markdown --detailed-exitcode   # in CI
+
+      kgit plan --dirty                          # try uncommitted edits (never for apply)
+    """
+    run_plan(**locals())
+
+
+@handle_errors()
+def run_plan(
+    *,
+    repo: Path,
+    ref: str,
+    path: list[str] | None,
+    dirty: bool,
+    stack: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    state_namespace: str | None,
+    default_namespace: str | None,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    allow_empty: bool,
+    max_delete: int | None,
+    adopt: bool,
+    color: bool | None,
+    verbose: bool,
+) -> None:
+    """The body of ``kgit plan``: plan, store, render, exit."""
+    from kgit.plan.store import default_plan_path, write_plan
+    from kgit.planner import PlanRequestOptions, SourceOptions, make_plan, read_source
+    from kgit.render import render_plan
+
+    check_format(fmt)
+    source = read_source(SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()), dirty=dirty))
+    cluster = connect_cluster(kubeconfig, context)
+    try:
+        options = PlanRequestOptions(
+            stack=stack,
+            state_namespace=state_namespace,
+            default_namespace=default_namespace,
+            allow_empty=allow_empty,
+            max_delete=max_delete,
+            adopt=adopt,
+        )
+        result = make_plan(cluster, source, options, repo=repo, progress=progress)
+    finally:
+        cluster.close()
+    planned = result.plan
+    if out is not None:
+        target = out
+        if out.is_dir() or str(out).endswith("/"):
+            target = out / default_plan_path(planned.stack, datetime.now(UTC)).name
+        write_plan(planned, target)
+        progress(f"plan stored in {target}")
+        if fmt == "text":
+            typer.echo(
+                f"Saved the plan to: {target}\n\nTo apply exactly this plan: kgit apply {target}\n"
+            )
+    echo(render_plan(planned, fmt, color=use_color(color)))
+    if detailed_exitcode and planned.has_changes:
+        raise typer.Exit(2)
+
+
+def show(
+    plan_file: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="A plan file from kgit plan --out.")
+    ],
+    fmt: Format = "text",
+    color: Color = None,
+    verbose: Verbose = False,
+) -> None:
+    """Render a stored plan (text, markdown or json).
+
+    Examples:
+
+      kgit show plans/pr-42.json
+
+      kgit show plans/pr-42.json --format markdown > comment.md
+    """
+    run_show(plan_file=plan_file, fmt=fmt, color=color, verbose=verbose)
+
+
+@handle_errors()
+def run_show(*, plan_file: Path, fmt: str, color: bool | None, verbose: bool) -> None:
+    """The body of ``kgit show``."""
+    from kgit.plan.store import read_plan
+    from kgit.render import render_plan
+
+    check_format(fmt)
+    echo(render_plan(read_plan(plan_file), fmt, color=use_color(color)))
