@@ -354,13 +354,10 @@ class Cluster:
         found: dict[tuple[str, str], Resource] = {}
         failed: dict[str, str] = {}
         accept = _AGGREGATED_ACCEPT if aggregated else "application/json"
-        core_f = self.submit(
-            self.request_json, "GET", "/api", accept=accept, subject="discovery /api"
-        )
-        apis_f = self.submit(
-            self.request_json, "GET", "/apis", accept=accept, subject="discovery /apis"
-        )
-        core, apis = core_f.result(), apis_f.result()
+        # Not on the shared pool: discovery is first read lazily, possibly from a pool
+        # thread (a dry-run), and waiting there on the same pool can deadlock it.
+        core = self.request_json("GET", "/api", accept=accept, subject="discovery /api")
+        apis = self.request_json("GET", "/apis", accept=accept, subject="discovery /apis")
         if (
             isinstance(core, Mapping)
             and isinstance(apis, Mapping)
@@ -388,19 +385,20 @@ class Cluster:
                 [preferred] + [v for v in versions if v != preferred] if preferred else versions
             )
             targets += [(name, v, f"/apis/{name}/{v}") for v in ordered]
-        futures = [
-            (
-                group,
-                version,
-                self.submit(self.request_json, "GET", path, subject=f"discovery {path}"),
-            )
-            for group, version, path in targets
-        ]
-        for group, version, fut in futures:
-            try:
-                parse_resource_list(group, version, fut.result() or {}, found)
-            except ClusterError as err:
-                failed[group] = str(err)
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="kgit-discovery") as pool:
+            futures = [
+                (
+                    group,
+                    version,
+                    pool.submit(self.request_json, "GET", path, subject=f"discovery {path}"),
+                )
+                for group, version, path in targets
+            ]
+            for group, version, fut in futures:
+                try:
+                    parse_resource_list(group, version, fut.result() or {}, found)
+                except ClusterError as err:
+                    failed[group] = str(err)
         return DiscoveryDocument(found, failed)
 
     def resource_for(self, obj: Mapping[str, Any]) -> Resource:

@@ -124,6 +124,18 @@ def test_discovery_finds_builtin_kinds_at_preferred_versions(cluster: Cluster) -
     assert cluster.resources() is discovery
 
 
+def test_first_discovery_from_busy_pool_threads_does_not_deadlock(
+    kubeconfig: str, namespace: str
+) -> None:
+    # The planner dry-runs on the pool; the first of them reads discovery from there.
+    with connect(kubeconfig, workers=2) as fresh:
+        futures = [
+            fresh.submit(fresh.server_side_apply, configmap(namespace, f"c{i}"), dry_run=True)
+            for i in range(6)
+        ]
+        assert all(f.result(timeout=20)["kind"] == "ConfigMap" for f in futures)
+
+
 def test_per_group_discovery_agrees_with_aggregated(cluster: Cluster) -> None:
     aggregated = cluster.fetch_discovery()
     legacy = cluster.fetch_discovery(aggregated=False)
