@@ -255,7 +255,11 @@ class Cluster:
         self.close()
 
     def submit(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
-        """Run ``fn`` on the cluster's thread pool (bounded concurrency toward the server)."""
+        """Run ``fn`` on the cluster's thread pool (bounded concurrency toward the server).
+
+        ``fn`` must not itself wait on this pool (:meth:`list_objects`, state loads and
+        saves do): a full pool would wait on itself.
+        """
         return self._pool.submit(fn, *args, **kwargs)
 
     # --- transport ---------------------------------------------------------------
