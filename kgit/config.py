@@ -1,0 +1,181 @@
+"""``kgit.yaml``: the stack's settings, read from the repository root at the planned commit.
+
+The caller reads the file (from the same commit as the manifests, so a plan and its
+settings always agree) and passes its text; this module only parses and checks it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kgit.errors import ConfigError
+from kgit.plan.rules import IgnoreRule
+
+CONFIG_FILE = "kgit.yaml"
+
+# Built-in ignore rules. Server-populated fields are normalised away elsewhere
+# (kgit/manifests/normalize); nothing here yet is both safe and general enough.
+DEFAULT_IGNORE_RULES: tuple[IgnoreRule, ...] = ()
+
+# The stack names a label value, a Secret and a Lease: a DNS label fits all three.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_KEYS = ("stack", "paths", "stateNamespace", "defaultNamespace", "maxDelete", "ignore")
+_RULE_KEYS = ("group", "kind", "namespace", "name", "fields", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The settings of one stack; every field has the default used without ``kgit.yaml``.
+
+    ``paths`` empty means the whole repository; ``max_delete`` None means the default cap
+    (a share of the stack) applies.
+    """
+
+    stack: str | None = None
+    paths: tuple[str, ...] = ()
+    state_namespace: str = "kgit-system"
+    default_namespace: str = "default"
+    ignore: tuple[IgnoreRule, ...] = ()
+    max_delete: int | None = None
+
+
+def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
+    """Parse ``kgit.yaml`` text; None (no file) or an empty file gives the defaults.
+
+    ``name`` is the file's name in messages. Raises :class:`ConfigError` naming
+    ``name:line`` and the key for invalid YAML, unknown keys and wrong types.
+    """
+    if text is None:
+        return Config()
+    try:
+        # The pure-Python composer: kgit.yaml is small, and it fails with a Python
+        # error (not a crash) on absurd nesting.
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError(f"{name}:{line}: invalid YAML: {err.problem or err}") from err
+    except (yaml.YAMLError, RecursionError) as err:
+        raise ConfigError(f"{name}: invalid YAML: {err}") from err
+    if root is None or (isinstance(root, ScalarNode) and root.tag.endswith(":null")):
+        return Config()
+    reader = _Reader(name)
+    fields = reader.mapping(root, "", _KEYS)
+    settings: dict[str, Any] = {}
+    if "stack" in fields:
+        node = fields["stack"]
+        null = isinstance(node, ScalarNode) and node.tag.endswith(":null")
+        settings["stack"] = None if null else reader.label(node, "stack")
+    if "paths" in fields:
+        settings["paths"] = tuple(
+            reader.repo_path(node, f"paths[{i}]")
+            for i, node in enumerate(reader.sequence(fields["paths"], "paths"))
+        )
+    if "stateNamespace" in fields:
+        settings["state_namespace"] = reader.label(fields["stateNamespace"], "stateNamespace")
+    if "defaultNamespace" in fields:
+        settings["default_namespace"] = reader.label(fields["defaultNamespace"], "defaultNamespace")
+    if "maxDelete" in fields:
+        settings["max_delete"] = reader.count(fields["maxDelete"], "maxDelete")
+    if "ignore" in fields:
+        settings["ignore"] = tuple(
+            reader.rule(node, f"ignore[{i}]")
+            for i, node in enumerate(reader.sequence(fields["ignore"], "ignore"))
+        )
+    return Config(**settings)
+
+
+class _Reader:
+    """Typed access to YAML nodes, raising :class:`ConfigError` with file, line and key."""
+
+    def __init__(self, name: str) -> None:
+        self.name_ = name
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def error(self, node: Node, key: str, message: str) -> ConfigError:
+        subject = f"{self.name_}:{node.start_mark.line + 1}"
+        return ConfigError(f"{subject}: {key}: {message}" if key else f"{subject}: {message}")
+
+    def mapping(self, node: Node, key: str, known: tuple[str, ...]) -> dict[str, Node]:
+        if not isinstance(node, MappingNode):
+            raise self.error(node, key, "must be a mapping")
+        fields: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            field = key_node.value if isinstance(key_node, ScalarNode) else None
+            if field not in known or not isinstance(field, str):
+                raise self.error(
+                    key_node, key, f"unknown key {field!r} (known: {', '.join(known)})"
+                )
+            if field in fields:
+                raise self.error(key_node, key, f"duplicate key {field!r}")
+            fields[field] = value_node
+        return fields
+
+    def sequence(self, node: Node, key: str) -> list[Node]:
+        if isinstance(node, ScalarNode) and node.tag.endswith(":null"):
+            return []
+        if not isinstance(node, SequenceNode):
+            raise self.error(node, key, "must be a list")
+        return list(node.value)
+
+    def scalar(self, node: Node) -> Any:
+        if not isinstance(node, ScalarNode):
+            return node  # not a scalar: callers report it by type
+        try:
+            return self.constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError) as err:
+            raise self.error(node, "value", f"invalid value: {err}") from err
+
+    def string(self, node: Node, key: str, *, empty: bool = False) -> str:
+        value = self.scalar(node)
+        if not isinstance(value, str) or (not value and not empty):
+            raise self.error(node, key, "must be a non-empty string")
+        return value
+
+    def label(self, node: Node, key: str) -> str:
+        value = self.string(node, key)
+        if len(value) > 63 or not _DNS_LABEL.fullmatch(value):
+            raise self.error(
+                node, key, f"{value!r} must be lowercase letters, digits and '-' (at most 63)"
+            )
+        return value
+
+    def repo_path(self, node: Node, key: str) -> str:
+        value = self.string(node, key)
+        normal = posixpath.normpath(value)
+        if value.startswith("/") or normal == ".." or normal.startswith("../"):
+            raise self.error(node, key, f"{value!r} leaves the repository")
+        return value
+
+    def count(self, node: Node, key: str) -> int:
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.error(node, key, "must be a whole number, 0 or more")
+        return value
+
+    def rule(self, node: Node, key: str) -> IgnoreRule:
+        fields = self.mapping(node, key, _RULE_KEYS)
+        if "fields" not in fields:
+            raise self.error(node, key, "fields is missing")
+        paths = tuple(
+            self.string(item, f"{key}.fields[{i}]")
+            for i, item in enumerate(self.sequence(fields["fields"], f"{key}.fields"))
+        )
+        if not paths:
+            raise self.error(fields["fields"], f"{key}.fields", "must list at least one field")
+        match = {
+            # group "" is the core API group; the other patterns can't be empty.
+            field: self.string(fields[field], f"{key}.{field}", empty=field == "group")
+            for field in ("group", "kind", "namespace", "name")
+            if field in fields
+        }
+        reason = ""
+        if "reason" in fields:
+            reason = self.string(fields["reason"], f"{key}.reason", empty=True)
+        return IgnoreRule(fields=paths, reason=reason, **match)
