@@ -7,8 +7,9 @@ the recorded state, and a server-side dry-run of each object that may change.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -87,16 +88,12 @@ class Source:
     dirty: bool
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class PlanRun:
-    """A computed plan with what applying it needs: the state read and the manifests."""
+    """A computed plan with what applying it needs: what was read to compute it."""
 
     plan: Plan
-    handle: StateHandle
-    desired: dict[ObjectKey, dict[str, Any]]
-    resources: dict[ObjectKey, str] = field(default_factory=dict)
-    config: Config = field(default_factory=Config)
-    rules: tuple[IgnoreRule, ...] = ()
+    gathered: Gathered
 
 
 def default_stack_name(repo: Path) -> str:
@@ -143,20 +140,30 @@ def _config_files(repo: Path, commit: str) -> list[SourceFile]:
         return []
 
 
-def make_plan(
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """Everything read for a plan, before any dry-run: the three sides and their context."""
+
+    stack: str
+    handle: StateHandle
+    desired: dict[ObjectKey, dict[str, Any]]
+    inputs: PlanInputs
+    existing_namespaces: frozenset[str]
+    source: Source
+    rules: tuple[IgnoreRule, ...]
+
+
+def gather(
     cluster: Cluster,
     source: Source,
     options: PlanRequestOptions,
     *,
     repo: Path,
     progress: Callable[[str], None] | None = None,
-) -> PlanRun:
-    """Compute the plan for ``source`` against the cluster and the recorded state.
+) -> Gathered:
+    """Read the state and the cluster for ``source``: discovery and one LIST per kind.
 
-    Reads discovery, the state, one LIST per kind in scope, and dry-runs the objects
-    that may change (and the new ones whose namespace exists, so the server validates
-    them now rather than at apply time). Raises :class:`ManifestError` for bad input,
-    :class:`PlanError` when the plan cannot be trusted, :class:`ClusterError` and
+    Raises :class:`ManifestError` for bad input, :class:`ClusterError` and
     :class:`StateError` for I/O failures.
     """
     say = progress or (lambda _: None)
@@ -205,46 +212,63 @@ def make_plan(
             key = key_of(item, namespaced=namespaced)
             if key in wanted:
                 live[key] = LiveObject(key, normalize_live(item, state.hmac_key))
-    existing_namespaces = {
-        str(item["metadata"]["name"]) for item in listed.objects.get(NAMESPACE_KEY, [])
-    }
-
-    rules = config.ignore
-    inputs = PlanInputs(
+    return Gathered(
         stack=stack,
-        desired=tuple(desired_objects),
-        recorded=state.objects,
-        live=live,
-        unlisted_kinds=frozenset(unlisted),
-        pending_kinds=pending,
+        handle=handle,
+        desired=desired,
+        inputs=PlanInputs(
+            stack=stack,
+            desired=tuple(desired_objects),
+            recorded=state.objects,
+            live=live,
+            unlisted_kinds=frozenset(unlisted),
+            pending_kinds=pending,
+        ),
+        existing_namespaces=frozenset(
+            str(item["metadata"]["name"]) for item in listed.objects.get(NAMESPACE_KEY, [])
+        ),
+        source=source,
+        rules=config.ignore,
     )
+
+
+def make_plan(
+    cluster: Cluster,
+    source: Source,
+    options: PlanRequestOptions,
+    *,
+    repo: Path,
+    progress: Callable[[str], None] | None = None,
+) -> PlanRun:
+    """Compute the plan for ``source`` against the cluster and the recorded state.
+
+    Gathers the three sides, then dry-runs the objects that may change (and the new
+    ones whose namespace exists, so the server validates them now rather than at apply
+    time). Raises what :func:`gather` raises, and :class:`PlanError` when the plan
+    cannot be trusted.
+    """
+    say = progress or (lambda _: None)
+    seen = gather(cluster, source, options, repo=repo, progress=progress)
+    inputs, desired, rules = seen.inputs, seen.desired, seen.rules
     to_check = compute_candidates(inputs, rules) | {
         key
         for key in desired
-        if key not in live
-        and (key.group, key.kind) not in pending
-        and (key.group, key.kind) not in unlisted
-        and (not key.namespace or key.namespace in existing_namespaces)
+        if key not in inputs.live
+        and (key.group, key.kind) not in inputs.pending_kinds
+        and (key.group, key.kind) not in inputs.unlisted_kinds
+        and (not key.namespace or key.namespace in seen.existing_namespaces)
     }
     say(f"dry-running {len(to_check)} objects")
     dry_runs = dry_run_all(
         cluster,
         {
-            key: applied_form(desired[key], ignored_fields(key, rules), key in live)
+            key: applied_form(desired[key], ignored_fields(key, rules), key in inputs.live)
             for key in to_check
         },
-        state.hmac_key,
+        seen.handle.state.hmac_key,
     )
     plan = compute_plan(
-        PlanInputs(
-            stack=stack,
-            desired=inputs.desired,
-            recorded=inputs.recorded,
-            live=inputs.live,
-            dry_runs=dry_runs,
-            unlisted_kinds=inputs.unlisted_kinds,
-            pending_kinds=inputs.pending_kinds,
-        ),
+        dataclasses.replace(inputs, dry_runs=dry_runs),
         source=PlanSource(
             url=source.url,
             commit=source.commit,
@@ -252,17 +276,19 @@ def make_plan(
             ref=source.ref,
             dirty=source.dirty,
         ),
-        serial=handle.serial,
-        lineage=handle.lineage,
+        serial=seen.handle.serial,
+        lineage=seen.handle.lineage,
         options=PlanOptions(
             allow_empty=options.allow_empty,
-            max_delete=options.max_delete if options.max_delete is not None else config.max_delete,
+            max_delete=(
+                options.max_delete if options.max_delete is not None else source.config.max_delete
+            ),
             adopt=options.adopt,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    return PlanRun(plan=plan, handle=handle, desired=desired, config=config, rules=rules)
+    return PlanRun(plan=plan, gathered=seen)
 
 
 def build_desired(

@@ -40,10 +40,14 @@ def main(
 
 
 def _register() -> None:
-    from kgit.cli import plan
+    from kgit.cli import apply, plan, state
 
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
+    app.command("apply")(apply.apply)
+    app.command("force-unlock")(apply.force_unlock)
+    app.command("history")(apply.history)
+    app.add_typer(state.app, name="state")
 
 
 _register()

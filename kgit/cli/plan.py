@@ -67,7 +67,7 @@ def plan(
     ] = None,
     fmt: Format = "text",
     out: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--out",
             "-o",
@@ -118,7 +118,7 @@ def run_plan(
     state_namespace: str | None,
     default_namespace: str | None,
     fmt: str,
-    out: Path | None,
+    out: str | None,
     detailed_exitcode: bool,
     allow_empty: bool,
     max_delete: int | None,
@@ -148,9 +148,9 @@ def run_plan(
         cluster.close()
     planned = result.plan
     if out is not None:
-        target = out
-        if out.is_dir() or str(out).endswith("/"):
-            target = out / default_plan_path(planned.stack, datetime.now(UTC)).name
+        target = Path(out)
+        if out.endswith("/") or target.is_dir():
+            target = target / default_plan_path(planned.stack, datetime.now(UTC)).name
         write_plan(planned, target)
         progress(f"plan stored in {target}")
         if fmt == "text":

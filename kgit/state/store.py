@@ -342,8 +342,14 @@ def list_stacks(cluster: Cluster, namespace: str = STATE_NAMESPACE) -> list[Stac
 # --- writing -------------------------------------------------------------------------
 
 
-def save_state(cluster: Cluster, handle: StateHandle, state: State) -> StateHandle:
+def save_state(
+    cluster: Cluster, handle: StateHandle, state: State, *, bump: bool = True
+) -> StateHandle:
     """Write ``state`` over the one ``handle`` was read as; bump its serial.
+
+    With ``bump=False`` the serial stays: an apply's journal writes after its first one
+    keep the serial it took, so each apply advances the serial by exactly one (a plan
+    is stale once any apply ran since, whatever it wrote along the way).
 
     The write succeeds only if nobody wrote the state since ``handle`` was read;
     otherwise :class:`StateError` "state changed since it was read (serial N)". Creates
@@ -358,7 +364,7 @@ def save_state(cluster: Cluster, handle: StateHandle, state: State) -> StateHand
             f"stack {handle.state.stack!r} lineage {handle.lineage}"
         )
     check_no_secret_values(state)
-    serial = handle.serial + 1
+    serial = handle.serial + 1 if bump or not handle.exists else handle.serial
     payload = encode_state(state, serial)
     if handle.resource_version is None:
         _ensure_namespace(cluster, handle.namespace, where)

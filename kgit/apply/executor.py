@@ -1,0 +1,317 @@
+"""Carrying out a plan: in order, concurrently within a step, recorded as it goes.
+
+The state is a journal: before a batch of objects is applied it is written with those
+objects marked *pending* (write-ahead), and after the batch with their outcome. An apply
+killed at any point therefore leaves a record of every object it may have touched; the
+next plan shows exactly what is left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kgit.apply.model import ApplyReport, ObjectResult, Result
+from kgit.cluster.errors import ApiError
+from kgit.errors import ApplyError, KgitError
+from kgit.manifests.normalize import (
+    LAST_APPLIED_ANNOTATION,
+    normalize,
+    stack_of,
+    with_source_annotation,
+)
+from kgit.plan.compute import ignored_fields
+from kgit.plan.inputs import RecordedObject
+from kgit.plan.model import Action
+from kgit.plan.order import is_removal, rank
+from kgit.plan.store import plan_digest
+from kgit.planner import applied_form
+from kgit.state.model import HistoryEntry
+from kgit.state.store import save_state
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable, Iterator, Mapping
+
+    from kgit.apply.model import ApplyOptions
+    from kgit.cluster.client import Cluster
+    from kgit.manifests.keys import ObjectKey
+    from kgit.plan.model import ObjectChange, Plan
+    from kgit.plan.rules import IgnoreRule
+    from kgit.state.lock import Lock
+    from kgit.state.store import StateHandle
+
+BATCH = 250
+CRD_KEY = ("apiextensions.k8s.io", "CustomResourceDefinition")
+# Managers a client-side `kubectl apply` leaves behind; while they co-own fields, removing
+# a field from Git would not remove it from the cluster.
+CLIENT_SIDE_MANAGERS = ("kubectl-client-side-apply", "before-first-apply")
+_PAST = {
+    Action.CREATE: Result.CREATED,
+    Action.UPDATE: Result.UPDATED,
+    Action.ADOPT: Result.ADOPTED,
+    Action.REPLACE: Result.REPLACED,
+    Action.DELETE: Result.DELETED,
+    Action.FORGET: Result.FORGOTTEN,
+}
+
+
+def check_allowed(plan: Plan, options: ApplyOptions) -> None:
+    """Refuse, before anything changes, a plan that needs a flag the user did not give."""
+    replaces = [c.key.subject for c in plan.changes if c.action is Action.REPLACE]
+    if replaces and not options.allow_replace:
+        raise ApplyError(
+            f"{', '.join(replaces)}: must be replaced (immutable fields changed); "
+            "apply with --allow-replace to delete and re-create"
+        )
+    adoptions = [c.key.subject for c in plan.changes if c.action is Action.ADOPT]
+    if adoptions and not options.adopt:
+        raise ApplyError(
+            f"{', '.join(adoptions)}: exists in the cluster and was not created by kgit; "
+            "apply with --adopt to take it over"
+        )
+
+
+def batches(changes: tuple[ObjectChange, ...]) -> Iterator[list[ObjectChange]]:
+    """The plan's changes cut into steps (same rank and direction), at most BATCH each."""
+    for _, step in itertools.groupby(changes, key=lambda c: (is_removal(c), rank(c.key))):
+        items = list(step)
+        for start in range(0, len(items), BATCH):
+            yield items[start : start + BATCH]
+
+
+@dataclasses.dataclass
+class _Journal:
+    """The state as the apply goes; every save is conditional on the last one."""
+
+    cluster: Cluster
+    handle: StateHandle
+    bumped: bool = False
+
+    def save(self, objects: dict[ObjectKey, RecordedObject], **changes: Any) -> None:
+        state = dataclasses.replace(self.handle.state, objects=objects, **changes)
+        self.handle = save_state(self.cluster, self.handle, state, bump=not self.bumped)
+        self.bumped = True
+
+    @property
+    def objects(self) -> dict[ObjectKey, RecordedObject]:
+        return dict(self.handle.state.objects)
+
+
+def apply_plan(
+    cluster: Cluster,
+    plan: Plan,
+    desired: Mapping[ObjectKey, dict[str, Any]],
+    handle: StateHandle,
+    options: ApplyOptions,
+    *,
+    rules: tuple[IgnoreRule, ...] = (),
+    lock: Lock | None = None,
+    stop: threading.Event | None = None,
+    on_result: Callable[[ObjectResult], None] | None = None,
+) -> ApplyReport:
+    """Apply ``plan``'s changes to the cluster, journaling each batch in the state.
+
+    ``desired`` are the objects to apply (unmasked, as read from Git at the plan's
+    commit). Stops between batches when ``stop`` is set or ``lock`` is lost; the report
+    then says it was interrupted. Raises :class:`ApplyError` before any change for
+    replacements or adoptions not allowed by ``options``.
+    """
+    check_allowed(plan, options)
+    journal = _Journal(cluster, handle)
+    key = handle.state.hmac_key
+    report = ApplyReport()
+    source = f"@{plan.source.commit}"
+    notify = on_result or (lambda _: None)
+
+    def one(change: ObjectChange) -> ObjectResult:
+        started = time.monotonic()
+        try:
+            skipped, uid = _apply_change(cluster, plan, change, desired, rules, source, options)
+        except KgitError as err:
+            return ObjectResult(change.key, Result.FAILED, str(err), time.monotonic() - started)
+        result = Result.SKIPPED if skipped else _PAST[change.action]
+        return ObjectResult(change.key, result, skipped, time.monotonic() - started, uid)
+
+    with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
+        for batch in batches(plan.changes):
+            if (stop is not None and stop.is_set()) or (lock is not None and lock.lost):
+                report.interrupted = True
+                break
+            before = journal.objects
+            ahead = dict(before)
+            for change in batch:
+                if change.key in desired and not is_removal(change):
+                    masked = normalize(desired[change.key], key)
+                    old = before.get(change.key)
+                    ahead[change.key] = RecordedObject(
+                        change.key,
+                        masked,
+                        uid=old.uid if old else "",
+                        applied_at=old.applied_at if old else "",
+                        pending=True,
+                    )
+            if ahead != before:
+                journal.save(ahead)
+            outcomes = list(pool.map(one, batch))
+            after = journal.objects
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            for change, outcome in zip(batch, outcomes, strict=True):
+                _record(after, before, change, outcome, now)
+                report.results.append(outcome)
+                notify(outcome)
+            if _is_crd_batch(batch):
+                cluster.resources().refresh()
+            journal.save(after)
+
+    entry = HistoryEntry(
+        serial=journal.handle.serial + (0 if journal.bumped else 1),
+        plan_digest=plan_digest(plan),
+        commit=plan.source.commit,
+        who=options.who,
+        when=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        added=report.count(Result.CREATED, Result.REPLACED),
+        changed=report.count(Result.UPDATED, Result.ADOPTED),
+        deleted=report.count(Result.DELETED, Result.REPLACED),
+        result=_outcome(report),
+    )
+    state = journal.handle.state
+    journal.save(journal.objects, commit=plan.source.commit, history=[*state.history, entry])
+    report.serial = journal.handle.serial
+    return report
+
+
+def _outcome(report: ApplyReport) -> str:
+    failed = report.count(Result.FAILED)
+    if report.interrupted:
+        return f"interrupted after {len(report.results)} objects"
+    return f"{failed} failed" if failed else "ok"
+
+
+def _is_crd_batch(batch: list[ObjectChange]) -> bool:
+    return any((c.key.group, c.key.kind) == CRD_KEY for c in batch)
+
+
+def _record(
+    objects: dict[ObjectKey, RecordedObject],
+    before: Mapping[ObjectKey, RecordedObject],
+    change: ObjectChange,
+    outcome: ObjectResult,
+    now: str,
+) -> None:
+    """Confirm or roll back one object's entry in the journal."""
+    key = change.key
+    if outcome.result in (Result.DELETED, Result.FORGOTTEN, Result.SKIPPED) and is_removal(change):
+        objects.pop(key, None)
+    elif outcome.result is Result.FAILED:
+        old = before.get(key)
+        if old is None:
+            objects.pop(key, None)
+        else:
+            objects[key] = old
+    elif not is_removal(change):
+        objects[key] = dataclasses.replace(
+            objects[key], pending=False, applied_at=now, uid=outcome.uid or objects[key].uid
+        )
+
+
+def _apply_change(
+    cluster: Cluster,
+    plan: Plan,
+    change: ObjectChange,
+    desired: Mapping[ObjectKey, dict[str, Any]],
+    rules: tuple[IgnoreRule, ...],
+    source: str,
+    options: ApplyOptions,
+) -> tuple[str, str]:
+    """Make one change; returns why it was skipped ("" if not) and the object's uid.
+
+    Raises :class:`KgitError` when the change failed.
+    """
+    key = change.key
+    action = change.action
+    if action is Action.FORGET:
+        return "", ""
+    resource = cluster.resources().lookup(key.group, key.kind)
+    if action is Action.DELETE:
+        if resource is None:
+            raise ApplyError(f"{key.subject}: the cluster no longer serves {key.kind}")
+        return _delete(cluster, plan.stack, change, resource, options), ""
+    obj = desired[key]
+    body = with_source_annotation(
+        applied_form(obj, ignored_fields(key, rules), action is not Action.CREATE),
+        f"{change.source.rsplit(':', 1)[0]}{source}",
+    )
+    if action is Action.REPLACE and resource is not None:
+        live = cluster.get(resource, key.namespace or None, key.name)
+        if live is not None:
+            uid = str(live["metadata"]["uid"])
+            cluster.delete(resource, key.namespace or None, key.name, uid=uid)
+            cluster.wait_gone(resource, key.namespace or None, key.name, options.timeout, uid=uid)
+    try:
+        applied = cluster.server_side_apply(body, force=True)
+    except ApiError as err:
+        raise ApplyError(str(err)) from err
+    if action is Action.ADOPT:
+        _drop_client_side_apply(cluster, applied)
+    if (key.group, key.kind) == CRD_KEY:
+        cluster.wait_established(key.name, options.timeout)
+    return "", str((applied.get("metadata") or {}).get("uid") or "")
+
+
+def _delete(
+    cluster: Cluster,
+    stack: str,
+    change: ObjectChange,
+    resource: Any,
+    options: ApplyOptions,
+) -> str:
+    key = change.key
+    namespace = key.namespace or None
+    live = cluster.get(resource, namespace, key.name)
+    if live is None:
+        return ""
+    if stack_of(live) != stack:
+        # The state may be stale or tampered with: only what carries our label is pruned.
+        return f"not deleted: no longer labelled kgit.dev/stack={stack}"
+    uid = str(live["metadata"]["uid"])
+    cluster.delete(
+        resource,
+        namespace,
+        key.name,
+        uid=uid,
+        resource_version=str(live["metadata"]["resourceVersion"]),
+    )
+    if options.wait:
+        # Namespaces wait for their finalizers (and so their contents) only when asked.
+        cluster.wait_gone(resource, namespace, key.name, options.timeout, uid=uid)
+    return ""
+
+
+def _drop_client_side_apply(cluster: Cluster, applied: dict[str, Any]) -> None:
+    """Remove ``kubectl apply``'s managers and annotation from an adopted object.
+
+    While they co-own fields, a field later removed from Git would stay in the cluster.
+    """
+    meta = applied.get("metadata") or {}
+    entries = meta.get("managedFields") or []
+    keep = [e for e in entries if e.get("manager") not in CLIENT_SIDE_MANAGERS]
+    annotations = meta.get("annotations") or {}
+    if len(keep) == len(entries) and LAST_APPLIED_ANNOTATION not in annotations:
+        return
+    resource = cluster.resource_for(applied)
+    namespace = meta.get("namespace") if resource.namespaced else None
+    patch: dict[str, Any] = {"metadata": {"managedFields": keep}}
+    if LAST_APPLIED_ANNOTATION in annotations:
+        patch["metadata"]["annotations"] = {LAST_APPLIED_ANNOTATION: None}
+    cluster.request_json(
+        "PATCH",
+        resource.path(namespace, str(meta["name"])),
+        body=patch,
+        content_type="application/merge-patch+json",
+        subject=resource.subject(namespace, str(meta["name"])),
+    )

@@ -1,0 +1,324 @@
+"""``kgit apply``, ``kgit force-unlock`` and ``kgit history``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kgit.cli.common import (
+    Color,
+    Context,
+    Kubeconfig,
+    Paths,
+    Ref,
+    Repo,
+    Stack,
+    StateNamespace,
+    Verbose,
+    connect_cluster,
+    echo,
+    fail,
+    handle_errors,
+    progress,
+    use_color,
+)
+
+if TYPE_CHECKING:
+    from kgit.apply.model import ApplyReport, ObjectResult
+    from kgit.plan.model import Plan
+
+AutoApprove = Annotated[
+    bool,
+    typer.Option(
+        "--auto-approve",
+        "-auto-approve",
+        help="Apply without asking (automation). Without it, kgit asks on a terminal.",
+    ),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        "-lock-timeout",
+        help="Seconds to wait for the stack's lock held by another apply.",
+    ),
+]
+
+
+def apply(
+    plan_file: Annotated[
+        Path | None,
+        typer.Argument(metavar="[PLAN]", help="A stored plan to apply exactly (kgit plan --out)."),
+    ] = None,
+    repo: Repo = Path(),
+    ref: Ref = "HEAD",
+    path: Paths = None,
+    stack: Stack = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    state_namespace: StateNamespace = None,
+    auto_approve: AutoApprove = False,
+    lock_timeout: LockTimeout = 0.0,
+    allow_replace: Annotated[
+        bool, typer.Option(help="Delete and re-create objects whose immutable fields changed.")
+    ] = False,
+    adopt: Annotated[
+        bool, typer.Option(help="Take over objects that exist but kgit did not create.")
+    ] = False,
+    allow_empty: Annotated[
+        bool, typer.Option(help="Allow an empty source to prune everything.")
+    ] = False,
+    max_delete: Annotated[int | None, typer.Option(help="Most deletions allowed.")] = None,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for deleted objects (and namespaces' contents) to be gone.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(help="Objects applied at once within a step.")] = 8,
+    color: Color = None,
+    verbose: Verbose = False,
+) -> None:
+    """Apply a stored plan exactly, or plan now, show it and ask for approval.
+
+    A stored plan is refused (exit 1) when it is stale: the state moved, an object it
+    touches changed in the cluster, or Git at its commit no longer gives the reviewed
+    manifests. Exit 1 when any object fails.
+
+    Examples:
+
+      kgit apply                          # plan, show, ask "Only 'yes' will be accepted"
+
+      kgit apply plans/pr-42.json         # exactly the reviewed plan (CI after merge)
+
+      kgit apply --auto-approve --lock-timeout 60
+    """
+    run_apply(**locals())
+
+
+@handle_errors()
+def run_apply(
+    *,
+    plan_file: Path | None,
+    repo: Path,
+    ref: str,
+    path: list[str] | None,
+    stack: str | None,
+    kubeconfig: str | None,
+    context: str | None,
+    state_namespace: str | None,
+    auto_approve: bool,
+    lock_timeout: float,
+    allow_replace: bool,
+    adopt: bool,
+    allow_empty: bool,
+    max_delete: int | None,
+    wait: bool,
+    concurrency: int,
+    color: bool | None,
+    verbose: bool,
+) -> None:
+    """The body of ``kgit apply``."""
+    from kgit.apply.model import ApplyOptions
+    from kgit.apply.service import ApplyHooks, apply_now, apply_stored
+    from kgit.plan.store import read_plan
+    from kgit.planner import PlanRequestOptions, SourceOptions
+    from kgit.render import render_text
+
+    colored = use_color(color)
+    if plan_file is None and not auto_approve and not sys.stdin.isatty():
+        raise fail("no terminal to ask for approval: give --auto-approve, or apply a stored plan")
+    from kgit.state.lock import default_who
+
+    options = ApplyOptions(
+        allow_replace=allow_replace,
+        adopt=adopt,
+        wait=wait,
+        concurrency=max(1, concurrency),
+        who=default_who(),
+    )
+    plan_options = PlanRequestOptions(
+        stack=stack,
+        state_namespace=state_namespace,
+        allow_empty=allow_empty,
+        max_delete=max_delete,
+        adopt=adopt,
+    )
+
+    def approve(plan: Plan) -> bool:
+        echo(render_text(plan, color=colored))
+        if auto_approve:
+            return True
+        typer.echo(
+            "\nDo you want to perform these actions?\n"
+            "  kgit will perform the actions described above.\n"
+            "  Only 'yes' will be accepted to approve.\n"
+        )
+        return bool(typer.prompt("  Enter a value", default="", show_default=False) == "yes")
+
+    hooks = ApplyHooks(progress=progress, on_result=_print_result, approve=approve)
+    cluster = connect_cluster(kubeconfig, context)
+    try:
+        if plan_file is not None:
+            plan = read_plan(plan_file)
+            source = SourceOptions(
+                repo=_repo_for(plan, repo), ref=plan.source.commit, paths=plan.source.paths
+            )
+            report: ApplyReport | None = apply_stored(
+                cluster, plan, source, plan_options, options, hooks, lock_timeout=lock_timeout
+            )
+        else:
+            source = SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()))
+            plan, report = apply_now(
+                cluster, source, plan_options, options, hooks, lock_timeout=lock_timeout
+            )
+    finally:
+        cluster.close()
+    if report is None:
+        echo(render_text(plan, color=colored))
+        return
+    _print_summary(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _repo_for(plan: Plan, given: Path) -> Path:
+    """The checkout to re-read a stored plan's commit from: --repo, else the plan's own."""
+    if given != Path() or not Path(plan.source.url).is_dir():
+        return given
+    return Path(plan.source.url)
+
+
+def _print_result(result: ObjectResult) -> None:
+    from kgit.apply.model import Result
+
+    line = f"{result.key.subject}: {result.result.value}"
+    if result.result is Result.FAILED:
+        line += f": {result.message}"
+    elif result.message:
+        line += f" ({result.message})"
+    typer.echo(line)
+
+
+def _print_summary(report: ApplyReport) -> None:
+    from kgit.apply.model import Result
+
+    added = report.count(Result.CREATED, Result.REPLACED)
+    changed = report.count(Result.UPDATED, Result.ADOPTED)
+    deleted = report.count(Result.DELETED, Result.REPLACED)
+    failed = report.count(Result.FAILED)
+    counts = f"{added} added, {changed} changed, {deleted} deleted"
+    if report.interrupted:
+        typer.echo(
+            f"\nApply interrupted after {len(report.results)} objects: {counts}. "
+            "The state records what was done; plan again to see what is left."
+        )
+    elif failed:
+        typer.echo(f"\nApply failed: {failed} objects failed; {counts}.")
+    else:
+        typer.echo(f"\nApply complete! Resources: {counts}.")
+
+
+def force_unlock(
+    lock_id: Annotated[str, typer.Argument(metavar="ID", help="The lock ID the error named.")],
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The locked stack.")],
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    state_namespace: StateNamespace = None,
+    force: Annotated[bool, typer.Option("--force", "-force", help="Do not ask.")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Release a stack's lock held by a run that died (shows the holder, then asks).
+
+    Example:
+
+      kgit force-unlock 3f2a9c1e --stack web
+    """
+    run_force_unlock(**locals())
+
+
+@handle_errors()
+def run_force_unlock(
+    *,
+    lock_id: str,
+    stack: str,
+    kubeconfig: str | None,
+    context: str | None,
+    state_namespace: str | None,
+    force: bool,
+    verbose: bool,
+) -> None:
+    """The body of ``kgit force-unlock``."""
+    from kgit.state.lock import describe_lock, force_unlock
+
+    namespace = state_namespace or "kgit-system"
+    cluster = connect_cluster(kubeconfig, context)
+    try:
+        info = describe_lock(cluster, stack, namespace)
+        if info is None:
+            raise fail(f"stack {stack!r} is not locked")
+        typer.echo(info.describe())
+        if not force:
+            if not sys.stdin.isatty():
+                raise fail("no terminal to ask: give --force")
+            typer.echo("Only 'yes' will be accepted to confirm.")
+            if typer.prompt("  Enter a value", default="", show_default=False) != "yes":
+                raise fail("force-unlock cancelled")
+        force_unlock(cluster, stack, namespace, lock_id)
+    finally:
+        cluster.close()
+    typer.echo(f"kgit state has been successfully unlocked (stack {stack}).")
+
+
+def history(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack.")],
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    state_namespace: StateNamespace = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    color: Color = None,
+    verbose: Verbose = False,
+) -> None:
+    """List the stack's applies: serial, when, who, commit, counts, result.
+
+    Example:
+
+      kgit history --stack web
+    """
+    run_history(
+        stack=stack,
+        kubeconfig=kubeconfig,
+        context=context,
+        state_namespace=state_namespace,
+        fmt=fmt,
+        verbose=verbose,
+    )
+
+
+@handle_errors()
+def run_history(
+    *,
+    stack: str,
+    kubeconfig: str | None,
+    context: str | None,
+    state_namespace: str | None,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """The body of ``kgit history``."""
+    import dataclasses
+
+    from kgit.cli.common import as_json
+    from kgit.render.tables import render_history
+    from kgit.state.store import load_state
+
+    cluster = connect_cluster(kubeconfig, context)
+    try:
+        handle = load_state(cluster, stack, state_namespace or "kgit-system")
+    finally:
+        cluster.close()
+    entries = handle.state.history
+    if fmt == "json":
+        echo(as_json([dataclasses.asdict(e) for e in entries]))
+    else:
+        echo(render_history(entries))
