@@ -1,0 +1,89 @@
+"""Shared helpers of the integration tests: real Git repositories and the real kgit CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kgit.cluster.client import Cluster, connect
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished ``kgit`` process."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class GitRepo:
+    """A real Git repository in a directory, written and committed by the test."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "test@kgit.dev")
+        self.git("config", "user.name", "kgit test")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, check=True, capture_output=True, text=True
+        )
+        return done.stdout.strip()
+
+    def write(self, path: str, text: str) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip())
+
+    def remove(self, path: str) -> None:
+        self.git("rm", "-q", "-r", path)
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+def run_kgit(
+    *args: str,
+    kubeconfig: str,
+    cwd: Path | None = None,
+    stdin: str | None = None,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run the real ``kgit`` command (``python -m kgit``) and wait for it."""
+    environ = {**os.environ, "KUBECONFIG": kubeconfig, "NO_COLOR": "1", **(env or {})}
+    done = subprocess.run(
+        [sys.executable, "-m", "kgit", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def cluster_for(kubeconfig: str) -> Cluster:
+    """A kgit cluster client for assertions on what the API server holds."""
+    return connect(kubeconfig)
