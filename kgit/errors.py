@@ -19,6 +19,10 @@ class SourceError(KgitError):
     """Git could not give the commit or tree asked for."""
 
 
+class MissingPathError(SourceError):
+    """A requested path does not exist in the commit or work tree."""
+
+
 class ManifestError(KgitError):
     """A manifest is invalid; the message names file and line."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgit.cluster.errors import ApiError, ImmutableFieldError
 from kgit.config import Config, load_config
-from kgit.errors import SourceError
+from kgit.errors import ConfigError, MissingPathError
 from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.load import load_manifests
 from kgit.manifests.normalize import (
@@ -110,11 +110,7 @@ def read_source(options: SourceOptions, *, commit: str | None = None) -> Source:
     """
     repo = options.repo
     sha = commit or resolve_commit(repo, options.ref)
-    if options.dirty:
-        config_files = [f for f in read_worktree_files(repo, ["."]) if f.path == CONFIG_FILE]
-    else:
-        config_files = _config_files(repo, sha)
-    config = load_config(config_files[0].data.decode() if config_files else None, CONFIG_FILE)
+    config = load_config(_config_text(repo, sha, dirty=options.dirty), CONFIG_FILE)
     paths = options.paths or config.paths or (".",)
     if options.dirty:
         files = read_worktree_files(repo, list(paths))
@@ -133,11 +129,19 @@ def read_source(options: SourceOptions, *, commit: str | None = None) -> Source:
     )
 
 
-def _config_files(repo: Path, commit: str) -> list[SourceFile]:
+def _config_text(repo: Path, commit: str, *, dirty: bool) -> str | None:
+    """kgit.yaml at the repository root, from the commit (or the work tree), if any."""
     try:
-        return read_commit_files(repo, commit, [CONFIG_FILE])
-    except SourceError:
-        return []
+        if dirty:
+            files = read_worktree_files(repo, [CONFIG_FILE])
+        else:
+            files = read_commit_files(repo, commit, [CONFIG_FILE])
+    except MissingPathError:
+        return None
+    try:
+        return files[0].data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{CONFIG_FILE}: not UTF-8 text") from err
 
 
 @dataclass(frozen=True, slots=True)

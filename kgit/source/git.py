@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 
 import git
 
-from kgit.errors import SourceError
+from kgit.errors import MissingPathError, SourceError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -368,7 +368,7 @@ def _walk_paths(index: _Index, paths: Sequence[str], *, where: str) -> dict[str,
             raise SourceError(f"{requested}: path leaves the repository")
         real = _resolve(index, logical)
         if real is None:
-            raise SourceError(f"{requested}: no such file or directory in {where}")
+            raise MissingPathError(f"{requested}: no such file or directory in {where}")
         entry = index.entries.get(real)
         if entry is None:
             _walk_dir(index, real, logical, (real,), found)
