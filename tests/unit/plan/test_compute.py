@@ -262,8 +262,11 @@ def test_immutable_change_is_a_replace() -> None:
 
 def test_delete_only_what_carries_our_label() -> None:
     obj = manifest()
-    plan = plan_of([manifest("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep, namespace: web}")],
-                   [obj], [server_form(obj)])
+    plan = plan_of(
+        [manifest("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep, namespace: web}")],
+        [obj],
+        [server_form(obj)],
+    )
     assert [c.action for c in plan.changes] == [Action.CREATE, Action.DELETE]
     assert plan.changes[1].live_resource_version == "7"
 
@@ -329,8 +332,10 @@ def test_ignore_rules_hide_fields() -> None:
 
 
 def test_secret_values_are_digests_in_the_plan() -> None:
-    secret = manifest("apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: web}\n"
-                      "stringData: {password: canary-123}")
+    secret = manifest(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: web}\n"
+        "stringData: {password: canary-123}"
+    )
     plan = plan_of([secret], [], [])
     (change,) = plan.changes
     data = [f for f in change.fields if f.path.startswith("data")]
