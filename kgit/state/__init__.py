@@ -7,7 +7,6 @@ from kgit.state.model import (
     HistoryEntry,
     StackInfo,
     State,
-    digest_secret_value,
     new_state,
 )
 from kgit.state.store import (
@@ -30,7 +29,6 @@ __all__ = [
     "acquire",
     "default_who",
     "describe_lock",
-    "digest_secret_value",
     "force_unlock",
     "list_stacks",
     "load_state",

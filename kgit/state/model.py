@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import uuid
@@ -12,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kgit.errors import StateError
+from kgit.manifests.normalize import DIGEST_PREFIX, LAST_APPLIED_ANNOTATION, secret_digest
 
 if TYPE_CHECKING:
     from kgit.manifests.keys import ObjectKey
@@ -19,10 +18,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 HISTORY_LIMIT = 50
-DIGEST_PREFIX = "hmac-sha256:"
 # Stack names become part of Secret and Lease names and a label value: a DNS label.
 _STACK_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +58,7 @@ class State:
 
     def digest(self, value: bytes) -> str:
         """The keyed digest kgit stores and shows instead of a Secret value."""
-        return digest_secret_value(self.hmac_key, value)
+        return secret_digest(value, self.hmac_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +70,6 @@ class StackInfo:
     lineage: str
     objects: int
     updated: str
-
-
-def digest_secret_value(key: bytes, value: bytes) -> str:
-    """``hmac-sha256:<hex>`` of a Secret value: comparable, but no help to a guesser."""
-    return DIGEST_PREFIX + hmac.new(key, value, hashlib.sha256).hexdigest()
 
 
 def check_stack_name(stack: str) -> None:
@@ -125,8 +117,8 @@ def check_no_secret_values(state: State) -> None:
                         f"({section}.{name} is not a kgit digest)"
                     )
         annotations: Any = (obj.get("metadata") or {}).get("annotations") or {}
-        if _LAST_APPLIED in annotations:
+        if LAST_APPLIED_ANNOTATION in annotations:
             raise StateError(
-                f"{key.subject}: refusing to record a Secret with the {_LAST_APPLIED} "
+                f"{key.subject}: refusing to record a Secret with the {LAST_APPLIED_ANNOTATION} "
                 "annotation (it holds the values in clear)"
             )

@@ -19,7 +19,6 @@ from kgit.manifests.keys import ObjectKey
 from kgit.plan.inputs import RecordedObject
 from kgit.state import (
     HistoryEntry,
-    digest_secret_value,
     list_stacks,
     load_state,
     remove_objects,
@@ -288,7 +287,7 @@ def test_secret_values_are_refused_digests_accepted(
     with pytest.raises(StateError, match=r"^Secret/apps/db: refusing to record a Secret value"):
         save_state(cluster, handle, handle.state)
     assert cluster.get(SECRET, namespace, f"kgit-state.{unique}") is None
-    secret["data"] = {"password": digest_secret_value(handle.state.hmac_key, b"hunter2")}
+    secret["data"] = {"password": handle.state.digest(b"hunter2")}
     handle.state.objects[rec.key] = record(secret)
     save_state(cluster, handle, handle.state)
     stored = load_state(cluster, unique, namespace).state
