@@ -68,6 +68,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"control plane: started and ready in {seconds:.1f} s")
 
 
+@pytest.fixture(scope="session")
+def kubectl() -> Path:
+    """The real kubectl built with the control plane, to change objects as users do."""
+    path = load_controlplane().kubernetes_bin() / "kubectl"
+    if not path.exists():
+        pytest.fail(f"{path}: kubectl is missing (scripts/controlplane build)", pytrace=False)
+    return path
+
+
 @pytest.fixture
 def unique() -> str:
     """A short lowercase prefix unique to this test, for namespaces, stacks and names."""
