@@ -30,6 +30,9 @@ class ApplyHooks:
     progress: Callable[[str], None]
     on_result: Callable[[ObjectResult], None]
     approve: Callable[[Plan], bool]
+    # Set by SIGINT/SIGTERM during the apply; a caller that passes its own event (the
+    # watch loop) learns of a signal that arrived while the apply owned the handlers.
+    stop: threading.Event | None = None
 
 
 def find_stale(plan: Plan, seen: Gathered) -> list[str]:
@@ -64,9 +67,12 @@ def find_stale(plan: Plan, seen: Gathered) -> list[str]:
 
 
 @contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM stop the apply between batches instead of mid-record."""
-    stop = threading.Event()
+def stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM stop the apply between batches instead of mid-record.
+
+    Yields ``stop`` (a new event if None), set by either signal until the block ends.
+    """
+    stop = stop or threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
@@ -123,7 +129,7 @@ def apply_stored(
         if reasons:
             raise StalePlanError("Saved plan is stale:\n  " + "\n  ".join(reasons))
         hooks.progress(f"applying the plan of commit {plan.source.commit[:12]}")
-        with stop_on_signals() as stop:
+        with stop_on_signals(hooks.stop) as stop:
             return apply_plan(
                 cluster,
                 plan,
@@ -168,7 +174,7 @@ def apply_now(
         check_allowed(plan, options)
         if not hooks.approve(plan):
             raise ApplyError("Apply cancelled.")
-        with stop_on_signals() as stop:
+        with stop_on_signals(hooks.stop) as stop:
             report = apply_plan(
                 cluster,
                 plan,
