@@ -1,0 +1,84 @@
+"""Helpers of the plan tests: run ``kgit plan`` for its JSON, find changes, change the cluster."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+from kgitlib import Run, run_kgit
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from kgit.cluster.client import Cluster
+
+
+def plan_json(repo: Path, stack: str, *args: str, kubeconfig: str) -> dict[str, Any]:
+    """``kgit plan --format json`` of ``repo`` for ``stack``: the plan file's content."""
+    run = run_kgit(
+        "plan", "-C", str(repo), "--stack", stack, "--format", "json", *args, kubeconfig=kubeconfig
+    )
+    assert run.code == 0, run.output
+    data: dict[str, Any] = run.json()
+    return data
+
+
+def changes_by_key(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The plan's object changes by their ``group/kind/namespace/name`` key."""
+    return {c["key"]: c for c in plan["changes"]}
+
+
+def field(change: dict[str, Any], path: str) -> dict[str, Any]:
+    """The field change at ``path`` of one object change (fails when there is none)."""
+    found = [f for f in change["fields"] if f["path"] == path]
+    assert len(found) == 1, f"{path} not among {[f['path'] for f in change['fields']]}"
+    return found[0]
+
+
+def run_kubectl(binary: Path, kubeconfig: str, *args: str, stdin: str | None = None) -> str:
+    """Run the real kubectl, as a user changing the cluster behind kgit's back would."""
+    done = subprocess.run(
+        [str(binary), "--kubeconfig", kubeconfig, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def patch_as(cluster: Cluster, path: str, patch: dict[str, Any], manager: str) -> None:
+    """A JSON merge patch sent under another field manager (``kubectl edit`` style)."""
+    cluster.request(
+        "PATCH",
+        path,
+        query=[("fieldManager", manager)],
+        body=patch,
+        content_type="application/merge-patch+json",
+    )
+
+
+def configmap(name: str, namespace: str, value: str) -> str:
+    """A ConfigMap manifest (one YAML document) with ``data.v: value``."""
+    return textwrap.dedent(
+        f"""\
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {name}
+          namespace: {namespace}
+        data:
+          v: "{value}"
+        """
+    )
+
+
+def assert_clean_failure(run: Run) -> None:
+    """Exit 1 with one ``Error:`` message and no Python traceback."""
+    assert run.code == 1, run.output
+    assert "Traceback" not in run.output, run.output
+    assert run.stderr.startswith("Error: "), run.output
