@@ -40,7 +40,7 @@ def main(
 
 
 def _register() -> None:
-    from kgit.cli import apply, plan, state
+    from kgit.cli import apply, images, plan, state
 
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
@@ -48,6 +48,7 @@ def _register() -> None:
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
     app.add_typer(state.app, name="state")
+    images.register(app)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Image automation: tag policies in annotations, a registry client, YAML rewrites, commits."""
