@@ -1,0 +1,1 @@
+"""Benchmarks of kgit against kubectl on one local control plane, in one run (``bench/run``)."""

@@ -1,0 +1,670 @@
+"""``bench/run``: kgit against kubectl on one local control plane, every size in one run.
+
+For each N, two phases on the same generated repository, one tool at a time so that
+neither tool's objects weigh on the other's LISTs: kgit (first plan, first apply, the
+LIST floor, no-op plan, no-op apply, the recorded state, then a plan with 1% of objects
+changed in Git and 1% drifted in the cluster), then kubectl (the same steps with
+``kubectl diff`` and ``kubectl apply --server-side``). Between first-apply repetitions
+and at the end of a phase the stack's namespaces (and kgit's state) are deleted and
+waited for, so every first apply starts from an empty cluster.
+
+Every step is checked (exit codes, object counts, the plan's changes); a failed step
+stops the run. Results go to ``--out``: results.json (every sample), results.md (ratio
+and absolute tables, the machine) and time-vs-n.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bench.generate import (
+    CRD_PLURAL,
+    Placed,
+    crd_group,
+    crd_manifest,
+    drift_patch,
+    generate,
+    pick,
+    with_changes,
+    write_stack,
+)
+from bench.kube import Api, Credentials, HttpError
+from bench.report import write_results
+from kgit.cluster.client import MAX_NAMESPACED_LISTS, connect
+from kgit.manifests.keys import key_of as kgit_key_of
+from kgit.state.store import head_name, load_state
+
+if TYPE_CHECKING:
+    from kgit.manifests.keys import ObjectKey
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTROLPLANE = ROOT / "scripts" / "controlplane"
+LAUNCH = Path(__file__).resolve().parent / "launch.py"
+DEFAULT_SIZES = (100, 1000, 5000, 10000)
+STATE_NAMESPACE = "kgit-system"
+DRIFT_MANAGER = "bench-drift"
+DELETE_TIMEOUT = 900.0
+STEPS = ("first_plan", "first_apply", "noop_plan", "change_plan", "noop_apply")
+# kubectl diff exits 1 when it found differences, >1 on errors.
+KUBECTL_DIFF_OK = (0, 1)
+
+
+class BenchError(Exception):
+    """A step of the benchmark failed: the run stops, naming the step."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One timed run of a command: wall time, peak RSS of the child, exit code."""
+
+    seconds: float
+    rss_mb: float
+    code: int
+
+
+@dataclass(slots=True)
+class SizeResult:
+    """Everything measured at one N."""
+
+    n: int
+    namespaces: int
+    samples: dict[str, dict[str, list[Sample]]] = field(default_factory=dict)
+    state_bytes: int = 0
+    state_secrets: int = 0
+    state_intact: bool = False
+    state_load_seconds: float = 0.0
+    changed: int = 0
+    drifted: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, step: str, tool: str, sample: Sample) -> None:
+        """Record one sample of ``step`` by ``tool``."""
+        self.samples.setdefault(step, {}).setdefault(tool, []).append(sample)
+
+
+def credentials_from_kubeconfig(kubeconfig: Path, directory: Path) -> Credentials:
+    """The current context's server and client certificate, written under ``directory``."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    current = config.get("current-context")
+    contexts = {c["name"]: c["context"] for c in config.get("contexts") or []}
+    context = contexts.get(current) or next(iter(contexts.values()))
+    cluster = next(c["cluster"] for c in config["clusters"] if c["name"] == context["cluster"])
+    user = next(u["user"] for u in config["users"] if u["name"] == context["user"])
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, data in (
+        ("ca.crt", cluster.get("certificate-authority-data")),
+        ("admin.crt", user.get("client-certificate-data")),
+        ("admin.key", user.get("client-key-data")),
+    ):
+        if not data:
+            raise BenchError(f"{kubeconfig}: the bench needs embedded certificate data ({name})")
+        path = directory / name
+        path.write_bytes(base64.b64decode(data))
+        path.chmod(0o600)
+        files[name] = path
+    return Credentials(cluster["server"], files["ca.crt"], files["admin.crt"], files["admin.key"])
+
+
+def log(message: str) -> None:
+    """Progress on stderr, timestamped."""
+    print(f"bench {datetime.now().strftime('%H:%M:%S')}: {message}", file=sys.stderr, flush=True)
+
+
+def run_timed(
+    cmd: list[str], *, env: dict[str, str], cwd: Path | None = None, ok: tuple[int, ...] = (0,)
+) -> Sample:
+    """Run ``cmd`` to its end through :mod:`bench.launch`; its wall time and peak RSS.
+
+    Raises :class:`BenchError` with the tail of its output if it exits with a code
+    outside ``ok``.
+    """
+    with tempfile.TemporaryDirectory(prefix="kgit-bench-run-") as tmp:
+        result, output = Path(tmp) / "result.json", Path(tmp) / "output"
+        with output.open("wb") as out:
+            subprocess.run(
+                [sys.executable, "-I", "-S", str(LAUNCH), str(result), "--", *cmd],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                check=True,
+            )
+        measured = json.loads(result.read_text())
+        if measured["code"] not in ok:
+            tail = output.read_bytes()[-3000:].decode(errors="replace")
+            raise BenchError(f"{' '.join(cmd[:4])} ... exited {measured['code']}:\n{tail}")
+    # ru_maxrss is in KiB on Linux.
+    return Sample(
+        round(measured["seconds"], 4), round(measured["rss_kib"] / 1024, 1), measured["code"]
+    )
+
+
+def kgit_command() -> list[str]:
+    """The installed ``kgit`` console script beside this interpreter, else ``-m kgit``."""
+    script = Path(sys.executable).parent / "kgit"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kgit"]
+
+
+# --- the cluster side ----------------------------------------------------------------
+
+
+def collection(kind: str, namespace: str | None, prefix: str) -> str:
+    """The URL path of a kind's collection (cluster-wide when ``namespace`` is None)."""
+    base, plural, namespaced = {
+        "Namespace": ("/api/v1", "namespaces", False),
+        "ConfigMap": ("/api/v1", "configmaps", True),
+        "Secret": ("/api/v1", "secrets", True),
+        "ServiceAccount": ("/api/v1", "serviceaccounts", True),
+        "Service": ("/api/v1", "services", True),
+        "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
+        "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
+        "Deployment": ("/apis/apps/v1", "deployments", True),
+        "Widget": (f"/apis/{crd_group(prefix)}/v1", CRD_PLURAL, True),
+    }[kind]
+    if namespaced and namespace:
+        return f"{base}/namespaces/{namespace}/{plural}"
+    return f"{base}/{plural}"
+
+
+def object_path(obj: dict[str, Any], prefix: str) -> str:
+    """The URL path of one generated object."""
+    meta = obj["metadata"]
+    return f"{collection(obj['kind'], meta.get('namespace'), prefix)}/{meta['name']}"
+
+
+def floor_paths(placed: list[Placed], prefix: str) -> list[str]:
+    """The LISTs a plan of this stack needs, chosen the way kgit chooses them."""
+    kinds = sorted({p.obj["kind"] for p in placed} | {"Namespace"})
+    namespaces = sorted({p.obj["metadata"].get("namespace") for p in placed} - {None})
+    paths = []
+    for kind in kinds:
+        if kind == "Namespace" or len(namespaces) > MAX_NAMESPACED_LISTS:
+            paths.append(collection(kind, None, prefix))
+        else:
+            paths += [collection(kind, ns, prefix) for ns in namespaces]
+    return paths
+
+
+def key_of(obj: dict[str, Any]) -> ObjectKey:
+    """kgit's key of a generated object."""
+    return kgit_key_of(obj, namespaced=obj["kind"] != "Namespace")
+
+
+def install_crd(api: Api, prefix: str) -> None:
+    """Create (or keep) the bench CRD and wait until its kind is served."""
+    crd = crd_manifest(prefix)
+    path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd['metadata']['name']}"
+    api.request(
+        "PATCH",
+        path,
+        query={"fieldManager": "bench", "force": "true"},
+        body=crd,
+        content_type="application/apply-patch+yaml",
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            api.request("GET", collection("Widget", None, prefix), query={"limit": "1"})
+            return
+        except HttpError:
+            time.sleep(0.2)
+    raise BenchError(f"CRD {path}: not served after 60 s")
+
+
+def create_namespaces(api: Api, placed: list[Placed]) -> None:
+    """Create the stack's namespaces, empty and unlabelled (as someone else would)."""
+    for item in placed:
+        if item.obj["kind"] == "Namespace":
+            name = item.obj["metadata"]["name"]
+            api.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
+
+
+def delete_stack(
+    api: Api, placed: list[Placed], prefix: str, stack: str, *, wait: bool = True
+) -> None:
+    """Delete the stack's namespaces (and so their objects) and its state.
+
+    With ``wait``, return once the namespaces are gone (the next step reuses their names).
+    """
+    namespaces = [p.obj for p in placed if p.obj["kind"] == "Namespace"]
+    paths = [object_path(ns, prefix) for ns in namespaces]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda p: _delete(api, p), paths))
+    secrets = collection("Secret", STATE_NAMESPACE, prefix)
+    for secret in api.list_all(secrets, selector=f"kgit.dev/state-stack={stack}"):
+        _delete(api, f"{secrets}/{secret['metadata']['name']}")
+    if wait:
+        api.wait_gone(paths, DELETE_TIMEOUT)
+
+
+def _delete(api: Api, path: str) -> None:
+    try:
+        api.request("DELETE", path)
+    except HttpError as err:
+        if err.status != 404:
+            raise
+
+
+def count_live(api: Api, placed: list[Placed], prefix: str) -> int:
+    """How many of the generated objects exist in the cluster."""
+    wanted = {
+        (p.obj["kind"], p.obj["metadata"].get("namespace") or "", p.obj["metadata"]["name"])
+        for p in placed
+    }
+    found = 0
+    for kind in sorted({k for k, _, _ in wanted}):
+        for item in api.list_all(collection(kind, None, prefix)):
+            meta = item["metadata"]
+            found += (kind, meta.get("namespace") or "", meta["name"]) in wanted
+    return found
+
+
+def drift(api: Api, items: list[Placed], prefix: str) -> None:
+    """Change managed fields of ``items`` in the cluster, as another field manager."""
+
+    def one(item: Placed) -> None:
+        api.request(
+            "PATCH",
+            object_path(item.obj, prefix),
+            query={"fieldManager": DRIFT_MANAGER},
+            body=drift_patch(item.obj),
+            content_type="application/merge-patch+json",
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(one, items))
+
+
+# --- the steps -----------------------------------------------------------------------
+
+
+class Bench:
+    """One benchmark run against one API server."""
+
+    def __init__(self, args: argparse.Namespace, kubeconfig: Path, work: Path) -> None:
+        self.args = args
+        self.kubeconfig = kubeconfig
+        self.work = work
+        self.credentials: Credentials = credentials_from_kubeconfig(kubeconfig, work / "pki")
+        self.api = Api(self.credentials)
+        self.server_version = str(self.api.request("GET", "/version")["gitVersion"])
+        self.kubectl = args.kubectl or str(
+            Path(os.environ.get("KGIT_TEST_CACHE", Path.home() / ".cache" / "kgit-test"))
+            / f"kubernetes-{self.server_version}"
+            / "kubectl"
+        )
+        if not Path(self.kubectl).exists():
+            raise BenchError(
+                f"{self.kubectl}: no kubectl of the server's version (scripts/setup builds it)"
+            )
+        self.kgit = kgit_command()
+        self.env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "NO_COLOR": "1",
+            "KUBECACHEDIR": str(work / "kube-cache"),
+        }
+
+    def timed(self, cmd: list[str], ok: tuple[int, ...] = (0,), cwd: Path | None = None) -> Sample:
+        return run_timed(cmd, env=self.env, cwd=cwd, ok=ok)
+
+    def startup(self) -> dict[str, list[Sample]]:
+        """``kgit --version`` and ``kgit --help``, several times each."""
+        runs = max(5, self.args.repeat)
+        self.timed([*self.kgit, "--version"])  # warm the page cache first
+        return {
+            "version": [self.timed([*self.kgit, "--version"]) for _ in range(runs)],
+            "help": [self.timed([*self.kgit, "--help"]) for _ in range(runs)],
+        }
+
+    def size(self, n: int) -> SizeResult:
+        """Every step at ``n`` objects, kgit's phase then kubectl's."""
+        prefix = f"{self.args.prefix}{n}"
+        stack = f"bench-{prefix}"
+        placed = generate(prefix, n)
+        namespaces = sum(p.obj["kind"] == "Namespace" for p in placed)
+        result = SizeResult(n=n, namespaces=namespaces)
+        repo = self.work / prefix
+        write_stack(repo, placed)
+        git = lambda *a: subprocess.run(  # noqa: E731
+            ["git", *a], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        git("init", "-q", "-b", "main")
+        git("add", "-A")
+        git(
+            "-c", "user.name=bench", "-c", "user.email=bench@kgit.dev", "commit", "-q", "-m", "base"
+        )
+        base = git("rev-parse", "HEAD")
+        changed = pick(placed, ("ConfigMap", "Deployment"), 0.01, 0)
+        drifted = pick(placed, ("ConfigMap", "Deployment"), 0.01, 1)
+        if {id(p) for p in changed} & {id(p) for p in drifted}:
+            raise BenchError("the changed and drifted objects overlap")
+        result.changed, result.drifted = len(changed), len(drifted)
+        install_crd(self.api, prefix)
+        log(
+            f"N={n}: {namespaces} namespaces, {len(changed)} changed in Git, {len(drifted)} drifted"
+        )
+        try:
+            self.phase("kgit", result, placed, prefix, stack, repo, changed, drifted)
+            delete_stack(self.api, placed, prefix, stack)
+            git("reset", "-q", "--hard", base)
+            self.phase("kubectl", result, placed, prefix, stack, repo, changed, drifted)
+        finally:
+            # The last size's objects may finish going after the run; others may not
+            # weigh on the next size's timings.
+            delete_stack(self.api, placed, prefix, stack, wait=n != self.args.sizes[-1])
+            _delete(
+                self.api,
+                f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_PLURAL}.{crd_group(prefix)}",
+            )
+        return result
+
+    def commands(
+        self, tool: str, repo: Path, stack: str
+    ) -> dict[str, tuple[list[str], tuple[int, ...]]]:
+        """Per step, the command and its acceptable exit codes (for changes and none)."""
+        if tool == "kgit":
+            plan = [*self.kgit, "plan", "-C", str(repo), "--stack", stack, "--detailed-exitcode"]
+            apply = [*self.kgit, "apply", "-C", str(repo), "--stack", stack, "--auto-approve"]
+            return {"plan": (plan, (2,)), "noop": (plan, (0,)), "apply": (apply, (0,))}
+        files = ["-R", "-f", str(repo)]
+        diff = [self.kubectl, "diff", "--server-side", "--force-conflicts", *files]
+        apply = [self.kubectl, "apply", "--server-side", "--force-conflicts", *files]
+        return {
+            "plan": (diff, KUBECTL_DIFF_OK),
+            "noop": (diff, KUBECTL_DIFF_OK),
+            "apply": (apply, (0,)),
+        }
+
+    def phase(
+        self,
+        tool: str,
+        result: SizeResult,
+        placed: list[Placed],
+        prefix: str,
+        stack: str,
+        repo: Path,
+        changed: list[Placed],
+        drifted: list[Placed],
+    ) -> None:
+        """One tool's steps at one N, from an empty cluster to the stack with changes."""
+        n, repeat = result.n, self.args.repeat
+        cmds = self.commands(tool, repo, stack)
+        # kubectl diff stops at the first object whose namespace does not exist, so both
+        # tools make their first plan with the stack's namespaces there, empty.
+        create_namespaces(self.api, placed)
+        for _ in range(repeat):
+            result.add("first_plan", tool, self.timed(*cmds["plan"]))
+        log(f"N={n} {tool}: first plan {_median(result, 'first_plan', tool):.2f} s")
+        for _ in range(repeat):
+            delete_stack(self.api, placed, prefix, stack)
+            result.add("first_apply", tool, self.timed(*cmds["apply"]))
+        live = count_live(self.api, placed, prefix)
+        if live != n:
+            raise BenchError(f"N={n} {tool}: {live} of {n} objects exist after the first apply")
+        log(f"N={n} {tool}: first apply {_median(result, 'first_apply', tool):.2f} s")
+        if tool == "kgit":
+            floor = [
+                sys.executable,
+                "-m",
+                "bench.floor",
+                *self.credentials.args(),
+                *floor_paths(placed, prefix),
+            ]
+            for _ in range(repeat):
+                result.add("floor", "floor", self.timed(floor, cwd=ROOT))
+        for _ in range(repeat):
+            sample = self.timed(*cmds["noop"])
+            result.add("noop_plan", tool, sample)
+            if tool == "kubectl" and sample.code:
+                result.notes.append(
+                    f"kubectl diff found differences right after kubectl apply (exit {sample.code})"
+                )
+        for _ in range(repeat):
+            result.add("noop_apply", tool, self.timed(*cmds["apply"]))
+        log(
+            f"N={n} {tool}: no-op plan {_median(result, 'noop_plan', tool):.2f} s, "
+            f"no-op apply {_median(result, 'noop_apply', tool):.2f} s"
+        )
+        if tool == "kgit":
+            self.check_state(result, placed, stack)
+        write_stack(repo, with_changes(placed, changed))
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@kgit.dev",
+                "commit",
+                "-q",
+                "-a",
+                "-m",
+                "1% changed",
+            ],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+        drift(self.api, drifted, prefix)
+        plan_cmd, plan_ok = cmds["plan"]
+        if tool == "kubectl":
+            plan_ok = (1,)
+        for _ in range(repeat):
+            result.add("change_plan", tool, self.timed(plan_cmd, plan_ok))
+        if tool == "kgit":
+            self.check_changes(repo, stack, changed, drifted)
+        log(f"N={n} {tool}: plan with changes {_median(result, 'change_plan', tool):.2f} s")
+
+    def check_state(self, result: SizeResult, placed: list[Placed], stack: str) -> None:
+        """The recorded state's size in the cluster, and that it reads back whole."""
+        head = self.api.request(
+            "GET", f"/api/v1/namespaces/{STATE_NAMESPACE}/secrets/{head_name(stack)}"
+        )
+        index = json.loads(base64.b64decode(head["data"]["index.json"]))
+        result.state_bytes = int(index["size"])
+        result.state_secrets = 1 + len(index.get("chunks") or [])
+        expected = {key_of(p.obj) for p in placed}
+        with connect(str(self.kubeconfig)) as cluster:
+            started = time.perf_counter()
+            handle = load_state(cluster, stack, STATE_NAMESPACE)
+            result.state_load_seconds = round(time.perf_counter() - started, 3)
+        objects = handle.state.objects
+        result.state_intact = set(objects) == expected and not any(
+            r.pending for r in objects.values()
+        )
+        if not result.state_intact:
+            raise BenchError(
+                f"{stack}: the state read back holds {len(objects)} objects, not the {len(expected)} applied"
+            )
+
+    def check_changes(
+        self, repo: Path, stack: str, changed: list[Placed], drifted: list[Placed]
+    ) -> None:
+        """The plan with changes names exactly the changed and drifted objects as updates."""
+        done = subprocess.run(
+            [*self.kgit, "plan", "-C", str(repo), "--stack", stack, "--format", "json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            raise BenchError(
+                f"kgit plan --format json exited {done.returncode}: {done.stderr[-2000:]}"
+            )
+        changes = json.loads(done.stdout)["changes"]
+        updated = {c["key"] for c in changes if c["action"] == "update"}
+        wanted = {str(key_of(p.obj)) for p in (*changed, *drifted)}
+        if updated != wanted or len(changes) != len(wanted):
+            raise BenchError(
+                f"{stack}: the plan holds {len(changes)} changes, expected {len(wanted)} updates"
+            )
+
+
+def _median(result: SizeResult, step: str, tool: str) -> float:
+    return statistics.median(s.seconds for s in result.samples[step][tool])
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+def machine(bench: Bench, versions: dict[str, str]) -> dict[str, str]:
+    """What the numbers were measured on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    kubectl = subprocess.run(
+        [bench.kubectl, "version", "--client", "-o", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        kubectl_version = json.loads(kubectl.stdout)["clientVersion"]["gitVersion"]
+    except (ValueError, KeyError):
+        kubectl_version = "unknown"
+    kgit_version = subprocess.run(
+        [*bench.kgit, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    commit = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "CPU": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{mem / 1024 / 1024:.1f} GiB",
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "kgit": f"{kgit_version} (commit {commit})",
+        "kubectl": kubectl_version,
+        "kube-apiserver": bench.server_version,
+        "etcd": versions.get("etcd", "unknown"),
+        "load average at start (1/5/15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated numbers of objects (default %(default)s)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each step (default %(default)s)"
+    )
+    parser.add_argument(
+        "--kubeconfig",
+        type=Path,
+        help="use this running control plane instead of starting a dedicated one",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results",
+        help="where results.md, results.json and time-vs-n.png go (default %(default)s)",
+    )
+    parser.add_argument(
+        "--prefix", default="b", help="prefix of namespaces, stacks and the CRD group"
+    )
+    parser.add_argument(
+        "--kubectl",
+        help="kubectl to compare with (default: the server's version, built by scripts/setup)",
+    )
+    args = parser.parse_args(argv)
+    args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.repeat < 1 or not args.sizes or min(args.sizes) < 1:
+        parser.error("--repeat and --sizes must be positive")
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,15}", args.prefix):
+        parser.error("--prefix: lowercase letters and digits, starting with a letter, at most 16")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when every step succeeded and the results were written."""
+    args = parse_args(argv)
+    # SIGTERM ends the run like ^C does, so the control plane and objects are cleaned up.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with tempfile.TemporaryDirectory(prefix="kgit-bench-") as tmp:
+        work = Path(tmp)
+        plane_dir = work / "controlplane"
+        started_plane = args.kubeconfig is None
+        try:
+            if started_plane:
+                log("starting a dedicated control plane")
+                up = subprocess.run(
+                    [str(CONTROLPLANE), "up", "--dir", str(plane_dir)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                kubeconfig = Path(up.stdout.strip().splitlines()[-1])
+            else:
+                kubeconfig = args.kubeconfig.resolve()
+            info = kubeconfig.parent / "controlplane.json"
+            versions = json.loads(info.read_text()) if info.exists() else {}
+            bench = Bench(args, kubeconfig, work)
+            meta = {
+                "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                "command": "bench/run " + " ".join(sys.argv[1:] if argv is None else argv),
+                "repeat": args.repeat,
+                "machine": machine(bench, versions),
+            }
+            log(f"kgit {' '.join(bench.kgit)}; kubectl {bench.kubectl}; sizes {args.sizes}")
+            startup = bench.startup()
+            sizes = [bench.size(n) for n in args.sizes]
+            meta["machine"]["load average at end (1/5/15 min)"] = " ".join(
+                f"{x:.2f}" for x in os.getloadavg()
+            )
+            write_results(args.out, meta, sizes, startup)
+            log(f"results in {args.out}")
+        except BenchError as err:
+            log(f"FAILED: {err}")
+            return 1
+        except subprocess.CalledProcessError as err:
+            log(f"FAILED: {' '.join(map(str, err.cmd))}: {err.stderr}")
+            return 1
+        finally:
+            if started_plane:
+                subprocess.run(
+                    [str(CONTROLPLANE), "down", "--dir", str(plane_dir)],
+                    capture_output=True,
+                    check=False,
+                )
+    return 0
