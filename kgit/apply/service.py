@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from kgit.apply.executor import apply_plan, check_allowed
 from kgit.errors import ApplyError, SourceError, StalePlanError
+from kgit.plan.order import is_removal
 from kgit.planner import Gathered, default_stack_name, gather, make_plan, read_source
 from kgit.state.lock import acquire, default_who
 
@@ -51,9 +52,15 @@ def find_stale(plan: Plan, seen: Gathered) -> list[str]:
     digests = {d.key: d.digest for d in seen.inputs.desired}
     for change in plan.changes:
         subject = change.key.subject
-        if change.desired_digest and digests.get(change.key) != change.desired_digest:
+        # Every change that applies a manifest must carry the digest of the reviewed one:
+        # a plan without it (edited by hand) would apply whatever Git holds, unchecked.
+        wanted = change.desired_digest or not is_removal(change)
+        commit = plan.source.commit[:12]
+        if wanted and change.key not in digests:
+            reasons.append(f"{subject}: not in Git at commit {commit} (was the plan edited?)")
+        elif wanted and digests[change.key] != change.desired_digest:
             reasons.append(
-                f"{subject}: the manifest at commit {plan.source.commit[:12]} differs from the reviewed one"
+                f"{subject}: the manifest at commit {commit} differs from the reviewed one"
             )
         live = seen.inputs.live.get(change.key)
         now = live.resource_version if live else ""
