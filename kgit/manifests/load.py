@@ -61,6 +61,10 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # RBAC objects may be named like path segments ("system:metrics-server"), and commonly are.
 _PATH_SEGMENT_GROUPS = frozenset({"rbac.authorization.k8s.io"})
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+# Core kinds whose top-level maps hold string values only. Secret values are masked
+# before anything else sees them, which needs these maps to be what the API requires.
+_STRING_MAPS = {"Secret": ("data", "stringData"), "ConfigMap": ("data", "binaryData")}
+_VALUE_MAPS = ("data", "stringData", "binaryData")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +154,7 @@ def _tracked(path: tuple[str, ...]) -> bool:
         path = path[2:]  # relative to the List item
     size = len(path)
     if size <= 1:
-        return not path or path[0] in ("apiVersion", "kind", "metadata", "items")
+        return not path or path[0] in ("apiVersion", "kind", "metadata", "items", *_VALUE_MAPS)
     if size == 2:
         return path[0] == "metadata"
     return size == 3 and path[0] == "metadata" and path[1] in ("labels", "annotations")
@@ -614,6 +618,27 @@ def _validate(obj: dict[str, Any], path: str, locate: Callable[[tuple[str, ...]]
                 raise fail(
                     ("metadata", field, key),
                     f"metadata.{field}.{key} must be a string, not {_type(value)} (quote it)",
+                )
+
+    if obj["apiVersion"] == "v1":
+        _validate_string_maps(obj, fail)
+
+
+def _validate_string_maps(
+    obj: dict[str, Any], fail: Callable[[tuple[str, ...], str], ManifestError]
+) -> None:
+    """A Secret's or ConfigMap's value maps: mappings of strings (values never quoted)."""
+    for field in _STRING_MAPS.get(obj["kind"], ()):
+        values = obj.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise fail((field,), f"{field} must be a mapping, not {_type(values)}")
+        for key, value in values.items():
+            # null is absence to server-side apply (and dropped before applying).
+            if value is not None and not isinstance(value, str):
+                raise fail(
+                    (field, key), f"{field}.{key} must be a string, not {_type(value)} (quote it)"
                 )
 
 

@@ -153,7 +153,7 @@ def test_values_are_read_as_kubernetes_reads_them() -> None:
     text = doc(
         """
         apiVersion: v1
-        kind: ConfigMap
+        kind: Thing  # a ConfigMap's data must be strings
         metadata:
           name: x
           annotations:
@@ -326,6 +326,18 @@ def test_a_file_over_8_mib_is_refused() -> None:
             "m.yaml:7: metadata.name 'Bad' is not a valid name",
         ),
         ("apiVersion: v1\nkind: List\nitems: {a: b}\n", "m.yaml:3: items must be a list"),
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\ndata: [x]\n",
+            "m.yaml:5: data must be a mapping, not a list",
+        ),
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  k: x\n  n: 1\n",
+            "m.yaml:6: stringData.n must be a string, not a number",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nbinaryData: text\n",
+            "m.yaml:5: binaryData must be a mapping, not a string",
+        ),
     ],
 )
 def test_validation_errors_name_file_and_line(text: str, expected: str) -> None:
