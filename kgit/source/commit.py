@@ -138,7 +138,11 @@ def _check_regular_files(repo: git.Repo, base: str, paths: list[str]) -> None:
 
 
 def _check_clean(repo: git.Repo, paths: list[str]) -> None:
-    status = _git(repo, "status", "--porcelain=v1", "-z", "--", *paths)
+    try:
+        # Not through _git: its strip would eat the status column of the first record.
+        status = str(repo.git.status("--porcelain=v1", "-z", "--", *paths))
+    except git.GitCommandError as err:
+        raise SourceError(f"{repo.git_dir}: git status failed: {_stderr(err)}") from err
     for record in status.split("\0"):
         if record and len(record) > 3:
             raise SourceError(
