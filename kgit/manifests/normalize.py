@@ -8,7 +8,6 @@ values are replaced by keyed digests before anything else sees them.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import hmac
 import json
@@ -126,8 +125,12 @@ def normalize_live(obj: dict[str, Any], hmac_key: bytes) -> dict[str, Any]:
 
 
 def prepare_desired(obj: dict[str, Any], stack: str) -> dict[str, Any]:
-    """A manifest as kgit applies it: nulls dropped, the stack label set (not masked)."""
-    out = drop_nulls(copy.deepcopy(obj))
+    """A manifest as kgit applies it: nulls dropped, the stack label set (not masked).
+
+    A new object: :func:`drop_nulls` rebuilds every mapping and list, so ``obj`` is
+    never changed (and no deep copy is needed on top).
+    """
+    out = drop_nulls(obj)
     meta = out.setdefault("metadata", {})
     labels = dict(meta.get("labels") or {})
     labels[STACK_LABEL] = stack
