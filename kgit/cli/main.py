@@ -7,13 +7,53 @@ Kubernetes client and GitPython load only when a verb needs them.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import typer
+from typer.core import TyperGroup
 
 from kgit import __version__
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    # Typer vendors Click; its Context is the type the group's methods take.
+    from typer._click.core import Context
+
+USAGE_EXIT = 1
+
+
+@contextmanager
+def _usage_errors_exit_1() -> Iterator[None]:
+    try:
+        yield
+    except typer.TyperException as err:
+        # Click's usage errors (unknown option, bad value) exit 2, which is what
+        # --detailed-exitcode reports for "the plan has changes": a mistyped flag in CI
+        # must not read as a plan to apply. Terraform exits 1 on them too.
+        if err.exit_code == 2:
+            err.exit_code = USAGE_EXIT
+        raise
+
+
+class KgitGroup(TyperGroup):
+    """kgit's verbs: a typer group whose usage errors exit 1, never 2."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Parse the top-level options; a usage error exits 1."""
+        with _usage_errors_exit_1():
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: Context) -> Any:
+        """Run the verb (parsing its own options); a usage error exits 1."""
+        with _usage_errors_exit_1():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="kgit",
+    cls=KgitGroup,
     help=(
         "Terraform's plan/apply discipline for GitOps on Kubernetes: plan what Git asks "
         "of the cluster, review it, apply exactly that."
@@ -40,7 +80,7 @@ def main(
 
 
 def _register() -> None:
-    from kgit.cli import apply, images, plan, state
+    from kgit.cli import apply, gitops, images, plan, state
 
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
@@ -48,6 +88,10 @@ def _register() -> None:
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
     app.add_typer(state.app, name="state")
+    app.command("identity")(gitops.identity)
+    app.command("install")(gitops.install)
+    app.command("watch")(gitops.watch)
+    app.command("sync")(gitops.sync)
     images.register(app)
 
 
