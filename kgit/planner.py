@@ -17,7 +17,7 @@ from kgit.cluster.errors import ApiError, ImmutableFieldError
 from kgit.config import Config, load_config
 from kgit.errors import ConfigError, MissingPathError
 from kgit.manifests.keys import ObjectKey, key_of
-from kgit.manifests.load import load_manifests
+from kgit.manifests.load import MAX_FILE_BYTES, load_manifests
 from kgit.manifests.normalize import (
     normalize,
     normalize_live,
@@ -113,9 +113,9 @@ def read_source(options: SourceOptions, *, commit: str | None = None) -> Source:
     config = load_config(_config_text(repo, sha, dirty=options.dirty), CONFIG_FILE)
     paths = options.paths or config.paths or (".",)
     if options.dirty:
-        files = read_worktree_files(repo, list(paths))
+        files = read_worktree_files(repo, list(paths), max_bytes=MAX_FILE_BYTES)
     else:
-        files = read_commit_files(repo, sha, list(paths))
+        files = read_commit_files(repo, sha, list(paths), max_bytes=MAX_FILE_BYTES)
     # kgit.yaml is kgit's own configuration, never a manifest.
     files = [f for f in files if f.path != CONFIG_FILE]
     return Source(
@@ -133,9 +133,9 @@ def _config_text(repo: Path, commit: str, *, dirty: bool) -> str | None:
     """kgit.yaml at the repository root, from the commit (or the work tree), if any."""
     try:
         if dirty:
-            files = read_worktree_files(repo, [CONFIG_FILE])
+            files = read_worktree_files(repo, [CONFIG_FILE], max_bytes=MAX_FILE_BYTES)
         else:
-            files = read_commit_files(repo, commit, [CONFIG_FILE])
+            files = read_commit_files(repo, commit, [CONFIG_FILE], max_bytes=MAX_FILE_BYTES)
     except MissingPathError:
         return None
     try:

@@ -55,7 +55,9 @@ def resolve_commit(repo_dir: Path, ref: str = "HEAD") -> str:
         return _rev_parse_commit(repo, ref)
 
 
-def read_commit_files(repo_dir: Path, commit: str, paths: Sequence[str]) -> list[SourceFile]:
+def read_commit_files(
+    repo_dir: Path, commit: str, paths: Sequence[str], *, max_bytes: int | None = None
+) -> list[SourceFile]:
     """The manifest files (``*.yaml``, ``*.yml``, ``*.json``) under ``paths`` in ``commit``.
 
     Reads the commit's tree, never the work tree. Each path may name a directory (read
@@ -65,13 +67,15 @@ def read_commit_files(repo_dir: Path, commit: str, paths: Sequence[str]) -> list
     under (a link's own path, not its target's).
 
     Raises :class:`SourceError` when the commit cannot be read, a path is missing or
-    leaves the repository, or a symlink leaves the repository, loops or dangles.
+    leaves the repository, a symlink leaves the repository, loops or dangles, or a file
+    is larger than ``max_bytes`` (checked before it is read: a hostile repository's huge
+    file must not fill the memory).
     """
     with _open_repo(repo_dir) as repo:
         sha = _rev_parse_commit(repo, commit)
         try:
             listing = repo.git.ls_tree(
-                "-r", "-z", "--full-tree", "--end-of-options", sha, stdout_as_string=False
+                "-r", "-z", "-l", "--full-tree", "--end-of-options", sha, stdout_as_string=False
             )
         except git.GitCommandError as err:
             raise SourceError(f"{commit}: cannot list the tree: {_stderr(err)}") from err
@@ -83,11 +87,14 @@ def read_commit_files(repo_dir: Path, commit: str, paths: Sequence[str]) -> list
                 if entry.kind == "link":
                     entry.target = os.fsdecode(blobs[entry.ref])
         found = _walk_paths(index, paths, where=f"commit {sha[:12]}")
+        _check_sizes(index, found, max_bytes)
         contents = _read_blobs(repo, sorted({ref for ref in found.values()}))
     return [SourceFile(path, contents[found[path]]) for path in sorted(found)]
 
 
-def read_worktree_files(repo_dir: Path, paths: Sequence[str]) -> list[SourceFile]:
+def read_worktree_files(
+    repo_dir: Path, paths: Sequence[str], *, max_bytes: int | None = None
+) -> list[SourceFile]:
     """The manifest files under ``paths`` in the work tree of ``repo_dir`` (for ``--dirty``).
 
     Same rules as :func:`read_commit_files`. Files are those Git would commit: tracked
@@ -107,6 +114,7 @@ def read_worktree_files(repo_dir: Path, paths: Sequence[str]) -> list[SourceFile
             raise SourceError(f"{repo_dir}: cannot list the work tree: {_stderr(err)}") from err
     index = _index_from_worktree(root, listing)
     found = _walk_paths(index, paths, where="the work tree")
+    _check_sizes(index, found, max_bytes)
     files = []
     for path in sorted(found):
         try:
@@ -236,6 +244,7 @@ class _Entry:
     kind: Literal["file", "link", "submodule"]
     ref: str
     target: str = ""
+    size: int = 0
 
 
 @dataclass(slots=True)
@@ -273,16 +282,15 @@ def _index_from_ls_tree(listing: bytes) -> _Index:
         if not record:
             continue
         meta, _, raw_path = record.partition(b"\t")
-        mode, _, rest = meta.partition(b" ")
-        sha = rest.partition(b" ")[2].decode()
+        # "<mode> <type> <sha> <size>", the size padded with spaces ("-" for submodules).
+        mode, _type, sha, size = (part.decode() for part in meta.split())
         path = os.fsdecode(raw_path)
-        mode_text = mode.decode()
-        if mode_text == _MODE_SUBMODULE:
+        if mode == _MODE_SUBMODULE:
             index.add(path, _Entry("submodule", sha))
-        elif mode_text == _MODE_LINK:
+        elif mode == _MODE_LINK:
             index.add(path, _Entry("link", sha))
         else:
-            index.add(path, _Entry("file", sha))
+            index.add(path, _Entry("file", sha, size=int(size)))
     index.seal()
     return index
 
@@ -302,12 +310,28 @@ def _index_from_worktree(root: Path, listing: bytes) -> _Index:
         elif stat.S_ISDIR(st.st_mode):
             entry = _Entry("submodule", path)  # a submodule or a nested repository
         elif stat.S_ISREG(st.st_mode):
-            entry = _Entry("file", path)
+            entry = _Entry("file", path, size=st.st_size)
         else:
             continue
         index.add(path, entry)
     index.seal()
     return index
+
+
+def _check_sizes(index: _Index, found: dict[str, str], max_bytes: int | None) -> None:
+    """Refuse, before reading anything, a found file larger than ``max_bytes``."""
+    if max_bytes is None:
+        return
+    sizes = {e.ref: e.size for e in index.entries.values() if e.kind == "file"}
+    for path in sorted(found):
+        size = sizes.get(found[path], 0)
+        if size > max_bytes:
+            raise SourceError(f"{path}: file is larger than {_in_units(max_bytes)} ({size} bytes)")
+
+
+def _in_units(size: int) -> str:
+    mib = 1024 * 1024
+    return f"{size // mib} MiB" if size % mib == 0 else f"{size} bytes"
 
 
 def _is_manifest(path: str) -> bool:

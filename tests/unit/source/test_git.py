@@ -405,3 +405,18 @@ def test_remote_url(repo: Path, tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     assert remote_url(clone) == str(repo)
+
+
+def test_files_over_the_size_cap_are_refused_before_reading(repo: Path) -> None:
+    write(repo, {"big/huge.yaml": "a: " + "x" * 2000 + "\n", "big/link.yaml": ""})
+    (repo / "big/link.yaml").unlink()
+    os.symlink("huge.yaml", repo / "big/link.yaml")
+    commit_all(repo)
+    for read in (
+        lambda: read_commit_files(repo, "HEAD", ["big/link.yaml"], max_bytes=1000),
+        lambda: read_worktree_files(repo, ["big/link.yaml"], max_bytes=1000),
+    ):
+        with pytest.raises(SourceError, match=r"^big/link.yaml: file is larger than 1000 bytes"):
+            read()
+    assert len(read_commit_files(repo, "HEAD", ["big"], max_bytes=4096)) == 2
+    assert len(read_worktree_files(repo, ["big"], max_bytes=4096)) == 2
