@@ -20,7 +20,17 @@ from kgit.cli.common import (
 app = typer.Typer(
     help="Inspect and repair the state kgit records in the cluster.", no_args_is_help=True
 )
-Format = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
+FORMATS = ("text", "json")
+
+
+def check_format(fmt: str) -> str:
+    """Refuse an unknown ``--format`` as a usage error, before any work is done."""
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    return fmt
+
+
+Format = Annotated[str, typer.Option("--format", "-f", help="text or json.", callback=check_format)]
 StackName = Annotated[str, typer.Option("--stack", "-s", help="The stack.")]
 
 
@@ -100,11 +110,17 @@ def run_show(
     verbose: bool,
 ) -> None:
     """The body of ``kgit state show``."""
+    from kgit.errors import StateError
     from kgit.render.tables import render_objects
     from kgit.state.store import load_state
 
+    namespace = state_namespace or "kgit-system"
     with connect_cluster(kubeconfig, context) as cluster:
-        handle = load_state(cluster, stack, state_namespace or "kgit-system")
+        handle = load_state(cluster, stack, namespace)
+    if not handle.exists:
+        raise StateError(
+            f"stack {stack}: no state in namespace {namespace} (kgit state list shows the stacks)"
+        )
     state = handle.state
     objects = [state.objects[k] for k in sorted(state.objects)]
     if fmt == "json":

@@ -136,6 +136,9 @@ def test_options_and_kgit_yaml(kubeconfig: str, kubectl: Path, unique: str, tmp_
     assert [s["stack"] for s in listed.json()] == [unique]
     in_default = run_kgit("state", "list", "-f", "json", kubeconfig=kubeconfig).json()
     assert unique not in [s["stack"] for s in in_default]
+    missing = run_kgit("state", "show", "--stack", unique, kubeconfig=kubeconfig)
+    assert_clean_failure(missing)
+    assert f"stack {unique}: no state in namespace kgit-system" in missing.stderr
 
     # An ignored field: drift in it is no change, and neither is Git changing it.
     run_kubectl(kubectl, kubeconfig, "-n", ns, "scale", "deployment", "web", "--replicas=4")

@@ -28,6 +28,7 @@ def kgit(*args: str) -> subprocess.CompletedProcess[str]:
         ("plan", "--detailed-exitcode", "--max-delete", "many"),
         ("no-such-verb",),
         ("state", "show"),
+        ("state", "list", "--format", "yaml"),
     ],
 )
 def test_usage_errors_exit_1(args: tuple[str, ...]) -> None:
