@@ -1,9 +1,10 @@
 """The Kubernetes boundary: one :class:`Cluster` per API server, raw JSON both ways.
 
-Requests go through the ``kubernetes`` package's REST client only for its kubeconfig,
-TLS and authentication handling; bodies are parsed with :func:`json.loads` and objects
-stay plain dicts, because building the client's model objects is its slow path
-(kubernetes-client/python#1921).
+Requests go straight to urllib3 for plain kubeconfigs (certificates, tokens), and
+through the ``kubernetes`` package's REST client, imported only then, for everything
+else its kubeconfig and authentication handling covers (see :mod:`kgit.cluster.transport`).
+Bodies are parsed with :func:`json.loads` and objects stay plain dicts, because building
+the client's model objects is its slow path (kubernetes-client/python#1921).
 
 Retries: reads, server-side applies and deletes are idempotent and are retried with a
 bounded exponential backoff on connection errors, 429 (honouring ``Retry-After``) and
@@ -25,13 +26,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-import urllib3
-from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import kube_config as _kube_config
-from kubernetes.config.config_exception import ConfigException
-
 from kgit.cluster.discovery import (
     Discovery,
     DiscoveryDocument,
@@ -51,14 +45,16 @@ from kgit.cluster.errors import (
     UnreachableError,
     error_from_response,
 )
+from kgit.cluster.transport import (
+    KubernetesTransport,
+    NativeTransport,
+    Transport,
+    TransportError,
+    read_plain_kubeconfig,
+)
 from kgit.errors import ClusterError
 
 log = logging.getLogger(__name__)
-
-# The client's config loaders are untyped; reach them through Any rather than
-# scattering type-ignores.
-_config_api: Any = k8s_config
-_kube_config_api: Any = _kube_config
 
 T = TypeVar("T")
 
@@ -129,6 +125,16 @@ def _kubeconfig_paths(kubeconfig: str | None) -> str | None:
 
 def _load_configuration(kubeconfig: str | None, context: str | None) -> tuple[Any, str, str]:
     """(client Configuration, where it came from, the context's default namespace)."""
+    # Imported here: the kubernetes package costs half a second to import, and plain
+    # kubeconfigs never need it.
+    from kubernetes import client as k8s_client  # noqa: PLC0415
+    from kubernetes import config as k8s_config  # noqa: PLC0415
+    from kubernetes.config import kube_config  # noqa: PLC0415
+    from kubernetes.config.config_exception import ConfigException  # noqa: PLC0415
+
+    # The client's config loaders are untyped; reach them through Any.
+    _config_api: Any = k8s_config
+    _kube_config_api: Any = kube_config
     configuration = k8s_client.Configuration()
     paths = _kubeconfig_paths(kubeconfig)
     if paths is None:
@@ -187,13 +193,22 @@ def connect(
     :class:`UnreachableError` (or another :class:`ClusterError`) when the server does not
     answer.
     """
-    configuration, source, namespace = _load_configuration(kubeconfig, context)
-    # One retry policy, ours: urllib3 and the client's own retries would multiply it.
-    configuration.retries = False
-    configuration.client_go_retries = False
-    configuration.connection_pool_maxsize = workers + 4
-    api = k8s_client.ApiClient(configuration)
-    cluster = Cluster(api, source=source, namespace=namespace, workers=workers)
+    paths = _kubeconfig_paths(kubeconfig)
+    plain = read_plain_kubeconfig(paths, context) if paths else None
+    transport: Transport
+    if plain is not None and paths is not None:
+        transport = NativeTransport(plain, maxsize=workers + 4)
+        source, namespace = paths, plain.namespace
+    else:
+        from kubernetes import client as k8s_client  # noqa: PLC0415
+
+        configuration, source, namespace = _load_configuration(kubeconfig, context)
+        # One retry policy, ours: urllib3 and the client's own retries would multiply it.
+        configuration.retries = False
+        configuration.client_go_retries = False
+        configuration.connection_pool_maxsize = workers + 4
+        transport = KubernetesTransport(k8s_client.ApiClient(configuration))
+    cluster = Cluster(transport, source=source, namespace=namespace, workers=workers)
     if probe:
         try:
             cluster.server_version = str(
@@ -230,10 +245,15 @@ class Cluster:
     """
 
     def __init__(
-        self, api: Any, *, source: str, namespace: str = "default", workers: int = DEFAULT_WORKERS
+        self,
+        transport: Transport,
+        *,
+        source: str,
+        namespace: str = "default",
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
-        self._api = api
-        self.host: str = str(api.configuration.host)
+        self._transport = transport
+        self.host: str = transport.host
         self.source = source
         self.namespace = namespace
         self.server_version = ""
@@ -246,7 +266,7 @@ class Cluster:
     def close(self) -> None:
         """Stop the thread pool and close connections."""
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._api.rest_client.close()
+        self._transport.close()
 
     def __enter__(self) -> Cluster:
         return self
@@ -292,35 +312,22 @@ class Cluster:
         subject = subject or f"{method} {path}"
         attempt = 0
         while True:
-            headers = dict(self._api.default_headers)
-            headers["Accept"] = accept
+            headers = {"Accept": accept}
             if body is not None:
                 headers["Content-Type"] = content_type
-            # Adds the bearer token, refreshing it (exec plugins, in-cluster) when due.
-            self._api.update_params_for_auth(headers, [], ["BearerToken"], path, method, None)
             delay: float | None = None
             try:
-                raw = self._api.rest_client.request(
-                    method, url, headers=headers, body=body, _request_timeout=timeout
+                status, resp_headers, data = self._transport.send(
+                    method, url, headers, body, timeout
                 )
-                try:
-                    data = raw.read()
-                finally:
-                    raw.response.release_conn()
-                status = int(raw.status)
-                resp_headers = dict(raw.headers.items())
-            except (urllib3.exceptions.HTTPError, ApiException) as err:
-                not_sent = isinstance(
-                    err,
-                    urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError,
-                )
+            except TransportError as err:
                 attempt += 1
-                if attempt >= attempts or not (idempotent or not_sent):
+                if attempt >= attempts or not (idempotent or err.not_sent):
                     raise UnreachableError(
-                        f"{subject}: cannot reach the API server at {self.host}: {_reason(err)}"
+                        f"{subject}: cannot reach the API server at {self.host}: {err.reason}"
                     ) from err
                 delay = _backoff(attempt - 1)
-                log.debug("%s: %s; retry %d in %.2fs", subject, _reason(err), attempt, delay)
+                log.debug("%s: %s; retry %d in %.2fs", subject, err.reason, attempt, delay)
                 time.sleep(delay)
                 continue
             if 200 <= status < 300:
@@ -777,10 +784,3 @@ def _with_type(obj: Any, resource: Resource) -> dict[str, Any]:
     obj.setdefault("apiVersion", resource.api_version)
     obj.setdefault("kind", resource.kind)
     return obj
-
-
-def _reason(err: BaseException) -> str:
-    if isinstance(err, ApiException):
-        return str(err.reason or err).replace("\n", ": ")
-    reason = getattr(err, "reason", None)
-    return str(reason or err)

@@ -1,0 +1,312 @@
+"""How requests reach the API server: urllib3 directly, or through the ``kubernetes`` package.
+
+Importing the ``kubernetes`` package costs about half a second (its thousands of model
+classes, requests, oauthlib, pydantic), more than a whole no-op plan of a thousand
+objects spends elsewhere. Most kubeconfigs need none of it: a server, a CA and a client
+certificate or a bearer token. Those are read here and served by one urllib3 pool.
+Anything else (exec credential plugins, auth providers, basic auth, proxies, impersonation,
+merged kubeconfig files, in-cluster configuration) goes through the ``kubernetes``
+package as before: :func:`read_plain_kubeconfig` answers None whenever in doubt.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import ssl
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import urllib3
+import yaml
+
+from kgit import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Keys a plain kubeconfig may use; any other key of a cluster or user entry (exec,
+# auth-provider, username, proxy-url, as, ...) needs the kubernetes package.
+_CLUSTER_KEYS = frozenset(
+    {
+        "server",
+        "certificate-authority",
+        "certificate-authority-data",
+        "insecure-skip-tls-verify",
+        "tls-server-name",
+        "extensions",
+    }
+)
+_USER_KEYS = frozenset(
+    {
+        "client-certificate",
+        "client-certificate-data",
+        "client-key",
+        "client-key-data",
+        "token",
+        "tokenFile",
+        "extensions",
+    }
+)
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
+# A token file (a projected service account token) is rotated on disk: read it again
+# after this many seconds, as client-go does.
+_TOKEN_FILE_TTL = 60.0
+
+
+class TransportError(Exception):
+    """The request got no HTTP answer; ``not_sent`` when it surely never left."""
+
+    def __init__(self, reason: str, *, not_sent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.not_sent = not_sent
+
+
+class Transport(Protocol):
+    """Sends one request and returns (status, headers, body), or raises TransportError."""
+
+    host: str
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        timeout: tuple[float, float],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send ``body`` (bytes, str, or JSON-encoded here) and read the whole answer."""
+        ...
+
+    def close(self) -> None:
+        """Close the connections."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlainKubeconfig:
+    """A kubeconfig context that needs nothing but TLS and an optional bearer token."""
+
+    server: str
+    namespace: str
+    ca_file: str | None = None
+    ca_data: str | None = None
+    insecure: bool = False
+    tls_server_name: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    cert_data: bytes | None = None
+    key_data: bytes | None = None
+    token: str | None = None
+    token_file: str | None = None
+
+
+def read_plain_kubeconfig(path: str, context: str | None) -> PlainKubeconfig | None:
+    """The context of one kubeconfig file, if it is plain; None if it needs more.
+
+    None also when the file or context cannot be read: the ``kubernetes`` package then
+    reports the problem in its own words.
+    """
+    if os.pathsep in path or any(os.environ.get(v) for v in _PROXY_VARIABLES):
+        return None
+    full = os.path.expanduser(path)
+    try:
+        with open(full, encoding="utf-8") as f:
+            doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return _plain_context(doc, context, os.path.dirname(os.path.abspath(full)))
+    except (OSError, yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _named(doc: Mapping[str, Any], section: str, name: str) -> dict[str, Any]:
+    found = [e for e in doc.get(section) or [] if e.get("name") == name]
+    if len(found) != 1:
+        raise KeyError(f"{section}: {name!r}")
+    entry = found[0].get(section[:-1])
+    if not isinstance(entry, dict):
+        raise TypeError(f"{section}: {name!r}")
+    return entry
+
+
+def _plain_context(doc: Any, context: str | None, base: str) -> PlainKubeconfig | None:
+    name = context or doc.get("current-context")
+    if not name:
+        return None
+    ctx = _named(doc, "contexts", name)
+    cluster = _named(doc, "clusters", ctx["cluster"])
+    user = _named(doc, "users", ctx["user"]) if ctx.get("user") else {}
+    if set(cluster) - _CLUSTER_KEYS or set(user) - _USER_KEYS:
+        return None
+    server = str(cluster.get("server") or "")
+    if not server.startswith("https://"):
+        return None
+
+    def relative(value: Any) -> str | None:
+        # kubectl resolves relative file names against the kubeconfig's own directory.
+        return os.path.join(base, str(value)) if value else None
+
+    def decoded(value: Any) -> bytes | None:
+        return base64.b64decode(str(value)) if value else None
+
+    ca_data = decoded(cluster.get("certificate-authority-data"))
+    return PlainKubeconfig(
+        server=server.rstrip("/"),
+        namespace=str(ctx.get("namespace") or "default"),
+        ca_file=relative(cluster.get("certificate-authority")),
+        ca_data=ca_data.decode("ascii") if ca_data else None,
+        insecure=bool(cluster.get("insecure-skip-tls-verify")),
+        tls_server_name=cluster.get("tls-server-name") or None,
+        cert_file=relative(user.get("client-certificate")),
+        key_file=relative(user.get("client-key")),
+        cert_data=decoded(user.get("client-certificate-data")),
+        key_data=decoded(user.get("client-key-data")),
+        token=str(user["token"]) if user.get("token") else None,
+        token_file=relative(user.get("tokenFile")),
+    )
+
+
+class NativeTransport:
+    """One urllib3 pool to the server of a :class:`PlainKubeconfig`."""
+
+    def __init__(self, config: PlainKubeconfig, *, maxsize: int) -> None:
+        self.host = config.server
+        self._config = config
+        context = ssl.create_default_context(cafile=config.ca_file, cadata=config.ca_data)
+        if config.insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if config.cert_file or config.cert_data:
+            _load_client_cert(context, config)
+        pool_args: dict[str, Any] = {"ssl_context": context, "maxsize": maxsize, "retries": False}
+        if config.tls_server_name:
+            pool_args["server_hostname"] = config.tls_server_name
+        self._pool = urllib3.PoolManager(**pool_args)
+        self._token_lock = threading.Lock()
+        self._token: tuple[str, float] | None = None
+
+    def _bearer(self) -> str | None:
+        if self._config.token:
+            return self._config.token
+        if not self._config.token_file:
+            return None
+        with self._token_lock:
+            now = time.monotonic()
+            if self._token is None or now - self._token[1] > _TOKEN_FILE_TTL:
+                with open(self._config.token_file, encoding="utf-8") as f:
+                    self._token = (f.read().strip(), now)
+            return self._token[0]
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        timeout: tuple[float, float],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request on the pool; urllib3's errors become :class:`TransportError`."""
+        headers = {"User-Agent": f"kgit/{__version__}", **headers}
+        try:
+            token = self._bearer()
+        except OSError as err:
+            raise TransportError(
+                f"cannot read the token file {self._config.token_file}: {err}", not_sent=True
+            ) from err
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None and not isinstance(body, bytes | str):
+            body = json.dumps(body)
+        try:
+            resp = self._pool.request(
+                method,
+                url,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
+                preload_content=True,
+                redirect=False,
+            )
+        except urllib3.exceptions.HTTPError as err:
+            not_sent = isinstance(
+                err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+            )
+            raise TransportError(
+                str(getattr(err, "reason", None) or err), not_sent=not_sent
+            ) from err
+        return resp.status, dict(resp.headers.items()), resp.data
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.clear()
+
+
+def _load_client_cert(context: ssl.SSLContext, config: PlainKubeconfig) -> None:
+    """Load the client certificate; data is written to private temporary files first.
+
+    ``ssl`` reads certificates only from files; the files live just as long as loading.
+    """
+    if config.cert_file and config.key_file:
+        context.load_cert_chain(config.cert_file, config.key_file)
+        return
+    with tempfile.TemporaryDirectory(prefix="kgit-") as tmp:
+        cert = config.cert_file or os.path.join(tmp, "client.crt")
+        key = config.key_file or os.path.join(tmp, "client.key")
+        for path, data in ((cert, config.cert_data), (key, config.key_data)):
+            if data is not None and path.startswith(tmp):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+        context.load_cert_chain(cert, key)
+
+
+class KubernetesTransport:
+    """Requests through the ``kubernetes`` package's ApiClient (every kubeconfig feature)."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+        self.host = str(api.configuration.host)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any,
+        timeout: tuple[float, float],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request with the client's default headers and (refreshed) credentials."""
+        from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
+
+        headers = {**self._api.default_headers, **headers}
+        # Adds the bearer token, refreshing it (exec plugins, in-cluster) when due.
+        self._api.update_params_for_auth(headers, [], ["BearerToken"], url, method, None)
+        try:
+            raw = self._api.rest_client.request(
+                method, url, headers=headers, body=body, _request_timeout=timeout
+            )
+            try:
+                data = raw.read()
+            finally:
+                raw.response.release_conn()
+        except urllib3.exceptions.HTTPError as err:
+            not_sent = isinstance(
+                err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+            )
+            raise TransportError(
+                str(getattr(err, "reason", None) or err), not_sent=not_sent
+            ) from err
+        except ApiException as err:
+            # The client turns TLS failures into an ApiException without a status.
+            raise TransportError(
+                str(err.reason or err).replace("\n", ": "), not_sent=False
+            ) from err
+        return int(raw.status), dict(raw.headers.items()), data
+
+    def close(self) -> None:
+        """Close the client's connections."""
+        self._api.rest_client.close()
