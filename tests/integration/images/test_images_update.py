@@ -183,8 +183,24 @@ def test_images_update_round_trip(
         row = rows[(f"{kind}/{ns}/{name}", container)]
         assert (row["current_tag"], row["newest_tag"], row["policy"], row["action"]) == values
     assert f"Error: {down}/x/down: cannot reach {down}" in listed.stderr
-    table = kgit("images", "list", *creds)
-    assert "WORKLOAD" in table.stdout and f"Deployment/{ns}/podinfo" in table.stdout
+    # The same credentials from a Docker config file, and the human table.
+    docker_config = tmp_path / "config.json"
+    docker_config.write_text(pull_secret(basic_registry)[".dockerconfigjson"])
+    table = kgit("images", "list", "--docker-config", str(docker_config))
+    assert table.code == 1, table.output
+    [private_row] = [
+        line.split()
+        for line in table.stdout.splitlines()
+        if line.startswith(f"Deployment/{ns}/private")
+    ]
+    assert private_row == [
+        f"Deployment/{ns}/private",
+        "private",
+        "1.0.0",
+        "1.3.0",
+        "semver:^1",
+        "update",
+    ]
 
     # kgit images update: the others update although one registry is down; exit 1.
     updated = kgit("images", "update", *creds)
