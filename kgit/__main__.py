@@ -1,5 +1,5 @@
 """``python -m kgit``: the same as the ``kgit`` command."""
 
-from kgit.cli.main import run
+from kgit.cli import run
 
 run()

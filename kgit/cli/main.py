@@ -1,12 +1,12 @@
 """The ``kgit`` command: a typer app whose verbs live in sibling modules.
 
-Imports are lazy so that ``kgit --version`` and ``kgit --help`` start fast: the
-Kubernetes client and GitPython load only when a verb needs them.
+Imports are lazy so that ``kgit --help`` starts fast: the Kubernetes client and
+GitPython load only when a verb needs them. ``kgit --version`` is answered by
+:func:`kgit.cli.run` before this module (and typer) is even imported.
 """
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -96,12 +96,3 @@ def _register() -> None:
 
 
 _register()
-
-
-def run() -> None:
-    """Console-script entry point."""
-    if sys.argv[1:] == ["--version"]:
-        # Answer before typer and click load: scripts and CI call this often.
-        sys.stdout.write(f"kgit {__version__}\n")
-        return
-    app()
