@@ -1,0 +1,95 @@
+"""A CRD and its custom resources in one commit: planned as "CRD pending", applied in one run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from applylib import actions, namespace, resource, wait_for
+
+from kgit.cluster import CRD
+
+if TYPE_CHECKING:
+    from applylib import Stack
+
+    from kgit.cluster import Cluster
+
+pytestmark = pytest.mark.integration
+
+
+def crd(group: str) -> dict[str, Any]:
+    """A namespaced ``Widget`` kind in ``group``, any spec accepted."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": schema},
+                }
+            ],
+        },
+    }
+
+
+def widget(group: str, ns: str, name: str, size: int) -> dict[str, Any]:
+    """A ``Widget`` custom resource."""
+    return {
+        "apiVersion": f"{group}/v1",
+        "kind": "Widget",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"size": size},
+    }
+
+
+def test_crd_and_its_resources_apply_in_one_run(
+    stack: Stack, cluster: Cluster, unique: str
+) -> None:
+    ns, group = unique, f"{unique}.kgit.dev"
+    stack.write("crd.yaml", crd(group))
+    stack.write(
+        "app.yaml", namespace(ns), widget(group, ns, "small", 1), widget(group, ns, "big", 9)
+    )
+    stack.repo.commit("a kind and its objects")
+
+    plan = stack.plan()
+    widgets = [c for c in plan["changes"] if c["key"].startswith(f"{group}/Widget/")]
+    assert [c["action"] for c in widgets] == ["create", "create"]
+    for change in widgets:
+        assert any(note.startswith("CRD pending") for note in change["notes"]), change
+    text = stack.kgit("plan")
+    assert "CRD pending" in text.stdout
+
+    done = stack.apply()
+    assert "Apply complete! Resources: 4 added, 0 changed, 0 deleted." in done.stdout
+    lines = [line for line in done.stdout.splitlines() if ": created" in line]
+    assert lines[0] == f"Namespace/{ns}: created"
+    assert lines[1] == f"CustomResourceDefinition/widgets.{group}: created"
+    live = cluster.get(resource(cluster, group, "Widget"), ns, "big")
+    assert live is not None
+    assert live["spec"] == {"size": 9}
+    assert actions(stack.plan()) == {}
+
+    # Removed together: the custom resources go first, then their CRD.
+    stack.repo.remove("crd.yaml")
+    stack.write("app.yaml", namespace(ns))
+    stack.repo.commit("no more widgets")
+    done = stack.apply()
+    deleted = [line for line in done.stdout.splitlines() if ": deleted" in line]
+    assert deleted[-1] == f"CustomResourceDefinition/widgets.{group}: deleted"
+    assert len(deleted) == 3
+    # The CRD's finalizer removes its custom resources first; then it is gone.
+    wait_for(lambda: cluster.get(CRD, None, f"widgets.{group}") is None, what="the CRD to go")
