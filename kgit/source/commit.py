@@ -67,6 +67,7 @@ def commit_and_push(
     paths = sorted(changes)
     with _open_repo(repo_dir) as repo:
         head_ref = _symbolic_head(repo)
+        current = branch is None
         if branch is None:
             if head_ref is None:
                 raise SourceError(
@@ -75,12 +76,14 @@ def commit_and_push(
             branch = head_ref.removeprefix("refs/heads/")
         local_ref = f"refs/heads/{branch}"
         local = _rev(repo, local_ref)
-        if head_ref == local_ref and local != base:
+        checked_out = not repo.bare and head_ref == local_ref
+        # The checked-out branch must still be where the files were read; a named
+        # branch of a bare cache that lags the fetched commit is only left alone.
+        if (current or checked_out) and local != base:
             raise SourceError(
                 f"{branch}: moved from {base[:12]} to {(local or '(none)')[:12]} while kgit "
                 f"was editing: run again"
             )
-        checked_out = not repo.bare and head_ref == local_ref
         _check_regular_files(repo, base, paths)
         if checked_out:
             _check_clean(repo, paths)

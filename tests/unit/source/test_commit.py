@@ -95,6 +95,23 @@ def test_commit_in_a_bare_clone_on_a_named_branch(tmp_path: Path, remote: Path) 
     assert result.pushed_to == "origin main"
 
 
+def test_a_bare_cache_whose_branch_lags_the_commit_read(
+    tmp_path: Path, remote: Path, checkout: Path
+) -> None:
+    mirror = tmp_path / "cache.git"
+    git(tmp_path, "clone", "-q", "--bare", f"file://{remote}", str(mirror))
+    stale = git(mirror, "rev-parse", "main")
+    (checkout / "other.yaml").write_text("a: 5\n")
+    git(checkout, "commit", "-q", "-am", "newer")
+    git(checkout, "push", "-q")
+    git(mirror, "fetch", "-q", "origin", "main")
+    base = git(mirror, "rev-parse", "FETCH_HEAD")
+    result = commit_and_push(mirror, base, {"app.yaml": b"image: app:5\n"}, "Bump", branch="main")
+    assert git(remote, "rev-parse", "main") == result.commit
+    assert git(remote, "rev-parse", "main~1") == base
+    assert git(mirror, "rev-parse", "main") == stale
+
+
 def test_without_a_remote_the_commit_stays_local(remote: Path, tmp_path: Path) -> None:
     local = tmp_path / "local"
     git(tmp_path, "clone", "-q", str(remote), str(local))
