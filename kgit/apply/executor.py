@@ -137,6 +137,9 @@ def apply_plan(
         result = Result.SKIPPED if skipped else _PAST[change.action]
         return ObjectResult(change.key, result, skipped, time.monotonic() - started, uid)
 
+    settled = _settled(journal.objects, plan, desired, key)
+    if settled:
+        journal.save({**journal.objects, **settled})
     with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
         for batch in batches(plan.changes):
             if (stop is not None and stop.is_set()) or (lock is not None and lock.lost):
@@ -144,24 +147,28 @@ def apply_plan(
                 break
             before = journal.objects
             ahead = dict(before)
-            for change in batch:
-                if change.key in desired and not is_removal(change):
-                    masked = normalize(desired[change.key], key)
-                    old = before.get(change.key)
-                    ahead[change.key] = RecordedObject(
-                        change.key,
-                        masked,
-                        uid=old.uid if old else "",
-                        applied_at=old.applied_at if old else "",
-                        pending=True,
-                    )
+            applied = {
+                c.key: normalize(desired[c.key], key)
+                for c in batch
+                if c.key in desired and not is_removal(c)
+            }
+            for object_key, masked in applied.items():
+                old = before.get(object_key)
+                # Until confirmed, a record keeps what was last applied, only marked
+                # pending: if this apply dies, the next plan compares Git with what the
+                # cluster may still hold, fields Git dropped included.
+                ahead[object_key] = (
+                    dataclasses.replace(old, pending=True)
+                    if old is not None
+                    else RecordedObject(object_key, masked, pending=True)
+                )
             if ahead != before:
                 journal.save(ahead)
             outcomes = list(pool.map(one, batch))
             after = journal.objects
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             for change, outcome in zip(batch, outcomes, strict=True):
-                _record(after, before, change, outcome, now)
+                _record(after, before, change, outcome, now, applied.get(change.key))
                 report.results.append(outcome)
                 notify(outcome)
             if _is_crd_batch(batch):
@@ -196,14 +203,33 @@ def _is_crd_batch(batch: list[ObjectChange]) -> bool:
     return any((c.key.group, c.key.kind) == CRD_KEY for c in batch)
 
 
+def _settled(
+    objects: Mapping[ObjectKey, RecordedObject],
+    plan: Plan,
+    desired: Mapping[ObjectKey, dict[str, Any]],
+    hmac_key: bytes,
+) -> dict[ObjectKey, RecordedObject]:
+    """Records an interrupted apply left pending that this plan leaves unchanged: the plan
+    found them equal to Git, so they are confirmed as Git's (else they stay pending)."""
+    changed = {c.key for c in plan.changes}
+    return {
+        key: RecordedObject(
+            key, normalize(desired[key], hmac_key), uid=record.uid, applied_at=record.applied_at
+        )
+        for key, record in objects.items()
+        if record.pending and key in desired and key not in changed
+    }
+
+
 def _record(
     objects: dict[ObjectKey, RecordedObject],
     before: Mapping[ObjectKey, RecordedObject],
     change: ObjectChange,
     outcome: ObjectResult,
     now: str,
+    applied: dict[str, Any] | None,
 ) -> None:
-    """Confirm or roll back one object's entry in the journal."""
+    """Confirm (as ``applied``, its masked manifest) or roll back one object's record."""
     key = change.key
     if outcome.result in (Result.DELETED, Result.FORGOTTEN, Result.SKIPPED) and is_removal(change):
         objects.pop(key, None)
@@ -213,9 +239,9 @@ def _record(
             objects.pop(key, None)
         else:
             objects[key] = old
-    elif not is_removal(change):
-        objects[key] = dataclasses.replace(
-            objects[key], pending=False, applied_at=now, uid=outcome.uid or objects[key].uid
+    elif applied is not None:
+        objects[key] = RecordedObject(
+            key, applied, uid=outcome.uid or objects[key].uid, applied_at=now
         )
 
 

@@ -28,6 +28,14 @@ CONFIGMAPS = 60
 KEPT = 45
 
 
+def data(number: int, i: int) -> dict[str, str]:
+    """ConfigMap ``i``'s data at round ``number``: round 2 drops a key from every one, and
+    changes nothing else in every other one (only a dropped field to plan and apply)."""
+    if number == 1:
+        return {"round": "1", "dropped-in-round-2": "yes"}
+    return {"round": "1" if number == 2 and i % 2 == 0 else str(number)}
+
+
 def generation(unique: str, number: int) -> dict[str, list[dict[str, Any]]]:
     """The stack's files in Git at round ``number``: 1 creates, 2 updates, 3 prunes too."""
     files: dict[str, list[dict[str, Any]]] = {}
@@ -38,8 +46,8 @@ def generation(unique: str, number: int) -> dict[str, list[dict[str, Any]]]:
         image = "nginx:v1" if number == 1 else "nginx:v2"
         files[f"{ns}.yaml"] = [
             namespace(ns),
-            *(configmap(ns, f"cm-{i:03d}", round=str(number)) for i in range(kept)),
-            *(configmap(ns, f"new-{i:03d}", round=str(number)) for i in range(added)),
+            *(configmap(ns, f"cm-{i:03d}", **data(number, i)) for i in range(kept)),
+            *(configmap(ns, f"new-{i:03d}", **data(number, i)) for i in range(added)),
             *(deployment(ns, f"web-{i}", image) for i in range(2)),
         ]
     return files
@@ -56,13 +64,15 @@ def keys(files: dict[str, list[dict[str, Any]]]) -> set[str]:
 
 def changed(cluster: Cluster, ns: str, number: int) -> int:
     """How many of round ``number``'s ConfigMap changes in ``ns`` the cluster shows."""
-    data = {
+    live = {
         item["metadata"]["name"]: item.get("data") or {}
         for item in cluster.list_kind(CONFIGMAP, ns)
     }
     if number == 3:
-        return sum(f"cm-{i:03d}" not in data for i in range(KEPT, CONFIGMAPS))
-    return sum(values.get("round") == str(number) for values in data.values())
+        return sum(f"cm-{i:03d}" not in live for i in range(KEPT, CONFIGMAPS))
+    if number == 2:
+        return sum("dropped-in-round-2" not in values for values in live.values())
+    return len(live)
 
 
 def kill_midway(stack: Stack, cluster: Cluster, ns: str, number: int, at: int) -> bool:
@@ -148,6 +158,17 @@ def test_killed_applies_leave_a_true_record(stack: Stack, cluster: Cluster, uniq
         stack.apply()
         assert actions(stack.plan()) == {}, context
         assert labelled(stack, cluster) == wanted, context
+        for path, objects in files.items():
+            ns = path.removesuffix(".yaml")
+            live = {
+                item["metadata"]["name"]: item["data"] for item in cluster.list_kind(CONFIGMAP, ns)
+            }
+            git = {
+                obj["metadata"]["name"]: obj["data"]
+                for obj in objects
+                if obj["kind"] == "ConfigMap"
+            }
+            assert live == git, f"{context}: the cluster differs from Git after 'No changes'"
         previous = wanted
 
     # Most kills must land while the apply ran, or this tested nothing.
