@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # less than one, and removing one Service from a small stack is an everyday change.
 MIN_MAX_DELETE = 10
 MAX_DELETE_SHARE = 0.3
+INTERRUPTED_NOTE = "an earlier apply was interrupted before confirming this object"
 
 
 def ignored_fields(key: ObjectKey, rules: tuple[IgnoreRule, ...]) -> tuple[str, ...]:
@@ -144,7 +145,10 @@ def _plan_desired(
         notes: list[str] = []
         if (key.group, key.kind) in inputs.pending_kinds:
             notes.append("CRD pending: its CustomResourceDefinition is created by this plan")
-        if recorded is not None:
+        if recorded is not None and recorded.pending:
+            # Recorded ahead by an apply that stopped before confirming it: not drift.
+            notes.append(INTERRUPTED_NOTE)
+        elif recorded is not None:
             notes.append("drift: deleted out of band")
         return _desired_change(desired, Action.CREATE, create_fields(desired.obj), notes)
 
@@ -181,7 +185,7 @@ def _plan_desired(
         return None
     notes_u = []
     if recorded is not None and recorded.pending:
-        notes_u.append("an earlier apply was interrupted before confirming this object")
+        notes_u.append(INTERRUPTED_NOTE)
     return _desired_change(desired, Action.UPDATE, fields, notes_u, rv)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -158,6 +159,21 @@ def test_create_marks_objects_deleted_out_of_band() -> None:
     assert change.action is Action.CREATE
     assert change.notes == ("drift: deleted out of band",)
     assert change.drifted
+
+
+def test_create_of_an_object_recorded_ahead_by_an_interrupted_apply_is_not_drift() -> None:
+    obj = manifest()
+    inputs = PlanInputs(
+        stack=STACK,
+        desired=(desired(obj),),
+        recorded={recorded(obj).key: dataclasses.replace(recorded(obj), pending=True)},
+        live={},
+    )
+    plan = compute_plan(inputs, source=SOURCE, serial=3, lineage="l", options=PlanOptions())
+    (change,) = plan.changes
+    assert change.action is Action.CREATE
+    assert change.notes == ("an earlier apply was interrupted before confirming this object",)
+    assert not change.drifted
 
 
 def test_no_change_despite_server_defaults_and_quantities() -> None:
