@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from kgit import __version__
@@ -16,6 +17,10 @@ def run() -> None:
     if sys.argv[1:] == ["--version"]:
         sys.stdout.write(f"kgit {__version__}\n")
         return
+    # kgit builds large acyclic trees (manifests, LIST answers, the state): with the
+    # default gen-0 threshold of 700 the cyclic collector walks them again and again, a
+    # fifth of the CPU of a 10,000-object plan. Cycles are still collected, less often.
+    gc.set_threshold(100_000, 20, 100)
     from kgit.cli.main import app
 
     app()
