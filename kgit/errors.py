@@ -53,3 +53,7 @@ class StalePlanError(KgitError):
 
 class ApplyError(KgitError):
     """One or more objects failed to apply."""
+
+
+class WatchError(KgitError):
+    """A watcher could not be reached or did not answer (``kgit sync``)."""

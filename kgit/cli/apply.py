@@ -11,10 +11,15 @@ import typer
 from kgit.cli.common import (
     Color,
     Context,
+    GitUrl,
+    IdentityNamespace,
+    InsecureSkipHostKeyCheck,
+    KnownHosts,
     Kubeconfig,
     Paths,
     Ref,
     Repo,
+    SshKey,
     Stack,
     StateNamespace,
     Verbose,
@@ -23,6 +28,7 @@ from kgit.cli.common import (
     fail,
     handle_errors,
     progress,
+    remote_options,
     use_color,
 )
 
@@ -53,7 +59,15 @@ def apply(
         Path | None,
         typer.Argument(metavar="[PLAN]", help="A stored plan to apply exactly (kgit plan --out)."),
     ] = None,
+    pending: Annotated[
+        bool,
+        typer.Option(
+            "--pending",
+            help="Apply the plan kgit watch left for approval (in its status ConfigMap; needs --stack).",
+        ),
+    ] = False,
     repo: Repo = Path(),
+    git_url: GitUrl = None,
     ref: Ref = "HEAD",
     path: Paths = None,
     stack: Stack = None,
@@ -76,6 +90,10 @@ def apply(
         bool, typer.Option(help="Wait for deleted objects (and namespaces' contents) to be gone.")
     ] = False,
     concurrency: Annotated[int, typer.Option(help="Objects applied at once within a step.")] = 8,
+    ssh_key: SshKey = None,
+    known_hosts: KnownHosts = None,
+    insecure_skip_host_key_check: InsecureSkipHostKeyCheck = False,
+    identity_namespace: IdentityNamespace = "kgit",
     color: Color = None,
     verbose: Verbose = False,
 ) -> None:
@@ -92,6 +110,8 @@ def apply(
       kgit apply plans/pr-42.json         # exactly the reviewed plan (CI after merge)
 
       kgit apply --auto-approve --lock-timeout 60
+
+      kgit apply --pending --stack web    # what kgit watch left waiting for approval
     """
     run_apply(**locals())
 
@@ -100,7 +120,9 @@ def apply(
 def run_apply(
     *,
     plan_file: Path | None,
+    pending: bool,
     repo: Path,
+    git_url: str | None,
     ref: str,
     path: list[str] | None,
     stack: str | None,
@@ -115,6 +137,10 @@ def run_apply(
     max_delete: int | None,
     wait: bool,
     concurrency: int,
+    ssh_key: Path | None,
+    known_hosts: Path | None,
+    insecure_skip_host_key_check: bool,
+    identity_namespace: str,
     color: bool | None,
     verbose: bool,
 ) -> None:
@@ -124,10 +150,27 @@ def run_apply(
     from kgit.plan.store import read_plan
     from kgit.planner import PlanRequestOptions, SourceOptions
     from kgit.render import render_text
+    from kgit.state.store import STATE_NAMESPACE
+    from kgit.watch.remote import open_remote, source_of_plan
+    from kgit.watch.status import load_pending_plan
 
     colored = use_color(color)
-    if plan_file is None and not auto_approve and not sys.stdin.isatty():
+    stored = plan_file is not None or pending
+    if pending and (plan_file is not None or not stack):
+        raise fail("--pending applies the plan kgit watch left for --stack, instead of a PLAN")
+    if git_url is not None and repo != Path():
+        raise fail("give --repo or --git-url, not both")
+    if not stored and not auto_approve and not sys.stdin.isatty():
         raise fail("no terminal to ask for approval: give --auto-approve, or apply a stored plan")
+    remote = remote_options(
+        git_url or "",
+        ref=ref,
+        paths=path,
+        ssh_key=ssh_key,
+        known_hosts=known_hosts,
+        insecure_skip_host_key_check=insecure_skip_host_key_check,
+        identity_namespace=identity_namespace,
+    )
     from kgit.state.lock import default_who
 
     options = ApplyOptions(
@@ -159,16 +202,21 @@ def run_apply(
     hooks = ApplyHooks(progress=progress, on_result=_print_result, approve=approve)
     cluster = connect_cluster(kubeconfig, context)
     try:
-        if plan_file is not None:
-            plan = read_plan(plan_file)
-            source = SourceOptions(
-                repo=_repo_for(plan, repo), ref=plan.source.commit, paths=plan.source.paths
-            )
+        if stored:
+            if plan_file is not None:
+                plan = read_plan(plan_file)
+            else:
+                namespace = state_namespace or STATE_NAMESPACE
+                plan = load_pending_plan(cluster, namespace, stack or "")
+            source = source_of_plan(cluster, plan, repo=repo, remote=remote)
             report: ApplyReport | None = apply_stored(
                 cluster, plan, source, plan_options, options, hooks, lock_timeout=lock_timeout
             )
         else:
-            source = SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()))
+            if git_url is not None:
+                source, _ = open_remote(cluster, remote)
+            else:
+                source = SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()))
             plan, report = apply_now(
                 cluster, source, plan_options, options, hooks, lock_timeout=lock_timeout
             )
@@ -180,13 +228,6 @@ def run_apply(
     _print_summary(report)
     if report.failed:
         raise typer.Exit(1)
-
-
-def _repo_for(plan: Plan, given: Path) -> Path:
-    """The checkout to re-read a stored plan's commit from: --repo, else the plan's own."""
-    if given != Path() or not Path(plan.source.url).is_dir():
-        return given
-    return Path(plan.source.url)
 
 
 def _print_result(result: ObjectResult) -> None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from kgit.cluster.client import Cluster
+    from kgit.watch.remote import RemoteOptions
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -32,7 +33,52 @@ Repo = Annotated[
     ),
 ]
 Ref = Annotated[
-    str, typer.Option("--ref", help="Branch, tag or commit to read the manifests from.")
+    str,
+    typer.Option(
+        "--ref",
+        "--git-ref",
+        help="Branch, tag or commit to read the manifests from (of --git-url: its HEAD by default).",
+    ),
+]
+GitUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--git-url",
+        help=(
+            "A Git repository to read instead of a checkout: file://, ssh://user@host:port/path, "
+            "user@host:path or https://; fetched into a cache under ~/.cache/kgit/repos."
+        ),
+        show_default=False,
+    ),
+]
+SshKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--ssh-key",
+        help="Private key for an SSH --git-url (default: the deploy key from kgit identity).",
+        show_default=False,
+    ),
+]
+KnownHosts = Annotated[
+    Path | None,
+    typer.Option(
+        "--known-hosts",
+        help="known_hosts file to check the SSH server's host key against (default ~/.ssh/known_hosts).",
+        show_default=False,
+    ),
+]
+InsecureSkipHostKeyCheck = Annotated[
+    bool,
+    typer.Option(
+        "--insecure-skip-host-key-check",
+        help="Do not check the SSH server's host key (anyone on the way could pose as it).",
+    ),
+]
+IdentityNamespace = Annotated[
+    str,
+    typer.Option(
+        "--identity-namespace", help="Namespace of the deploy key Secret made by kgit identity."
+    ),
 ]
 Paths = Annotated[
     list[str] | None,
@@ -142,3 +188,30 @@ def as_json(value: Any) -> str:
     import json
 
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def remote_options(
+    git_url: str,
+    *,
+    ref: str,
+    paths: list[str] | None,
+    ssh_key: Path | None,
+    known_hosts: Path | None,
+    insecure_skip_host_key_check: bool,
+    identity_namespace: str,
+) -> RemoteOptions:
+    """The ``--git-url`` options as the services take them."""
+    from kgit.source.remote import SshOptions
+    from kgit.watch.remote import RemoteOptions
+
+    return RemoteOptions(
+        url=git_url,
+        ref=ref,
+        paths=tuple(paths or ()),
+        ssh=SshOptions(
+            key_file=ssh_key,
+            known_hosts=known_hosts,
+            insecure_skip_host_key_check=insecure_skip_host_key_check,
+        ),
+        identity_namespace=identity_namespace,
+    )

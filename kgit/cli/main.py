@@ -80,7 +80,7 @@ def main(
 
 
 def _register() -> None:
-    from kgit.cli import apply, images, plan, state
+    from kgit.cli import apply, gitops, images, plan, state
 
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
@@ -88,6 +88,10 @@ def _register() -> None:
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
     app.add_typer(state.app, name="state")
+    app.command("identity")(gitops.identity)
+    app.command("install")(gitops.install)
+    app.command("watch")(gitops.watch)
+    app.command("sync")(gitops.sync)
     images.register(app)
 
 

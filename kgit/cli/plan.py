@@ -12,17 +12,24 @@ from kgit.cli.common import (
     Color,
     Context,
     Dirty,
+    GitUrl,
+    IdentityNamespace,
+    InsecureSkipHostKeyCheck,
+    KnownHosts,
     Kubeconfig,
     Paths,
     Ref,
     Repo,
+    SshKey,
     Stack,
     StateNamespace,
     Verbose,
     connect_cluster,
     echo,
+    fail,
     handle_errors,
     progress,
+    remote_options,
     use_color,
 )
 
@@ -55,6 +62,7 @@ def check_format(fmt: str) -> str:
 
 def plan(
     repo: Repo = Path(),
+    git_url: GitUrl = None,
     ref: Ref = "HEAD",
     path: Paths = None,
     dirty: Dirty = False,
@@ -87,6 +95,10 @@ def plan(
     adopt: Annotated[
         bool, typer.Option(help="Plan to take over objects that exist but kgit did not create.")
     ] = False,
+    ssh_key: SshKey = None,
+    known_hosts: KnownHosts = None,
+    insecure_skip_host_key_check: InsecureSkipHostKeyCheck = False,
+    identity_namespace: IdentityNamespace = "kgit",
     color: Color = None,
     verbose: Verbose = False,
 ) -> None:
@@ -101,6 +113,8 @@ def plan(
       kgit plan --out plans/pr-42.json --format markdown --detailed-exitcode   # in CI
 
       kgit plan --dirty                          # try uncommitted edits (never for apply)
+
+      kgit plan --git-url ssh://git@git.example.com/fleet.git --git-ref main --known-hosts kh
     """
     run_plan(**locals())
 
@@ -109,6 +123,7 @@ def plan(
 def run_plan(
     *,
     repo: Path,
+    git_url: str | None,
     ref: str,
     path: list[str] | None,
     dirty: bool,
@@ -123,6 +138,10 @@ def run_plan(
     allow_empty: bool,
     max_delete: int | None,
     adopt: bool,
+    ssh_key: Path | None,
+    known_hosts: Path | None,
+    insecure_skip_host_key_check: bool,
+    identity_namespace: str,
     color: bool | None,
     verbose: bool,
 ) -> None:
@@ -130,11 +149,28 @@ def run_plan(
     from kgit.plan.store import default_plan_path, write_plan
     from kgit.planner import PlanRequestOptions, SourceOptions, make_plan, read_source
     from kgit.render import render_plan
+    from kgit.watch.remote import open_remote
 
     check_format(fmt)
-    source = read_source(SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()), dirty=dirty))
+    if git_url is not None and (dirty or repo != Path()):
+        raise fail("--git-url reads a remote repository: it goes with neither --repo nor --dirty")
+    if git_url is None:
+        source_options = SourceOptions(repo=repo, ref=ref, paths=tuple(path or ()), dirty=dirty)
+        source = read_source(source_options)
     cluster = connect_cluster(kubeconfig, context)
     try:
+        if git_url is not None:
+            remote = remote_options(
+                git_url,
+                ref=ref,
+                paths=path,
+                ssh_key=ssh_key,
+                known_hosts=known_hosts,
+                insecure_skip_host_key_check=insecure_skip_host_key_check,
+                identity_namespace=identity_namespace,
+            )
+            source_options, commit = open_remote(cluster, remote)
+            source = read_source(source_options, commit=commit)
         options = PlanRequestOptions(
             stack=stack,
             state_namespace=state_namespace,
@@ -143,7 +179,7 @@ def run_plan(
             max_delete=max_delete,
             adopt=adopt,
         )
-        result = make_plan(cluster, source, options, repo=repo, progress=progress)
+        result = make_plan(cluster, source, options, repo=source_options.repo, progress=progress)
     finally:
         cluster.close()
     planned = result.plan

@@ -1,4 +1,4 @@
-"""Git: resolve refs, read a commit's tree or the work tree."""
+"""Git: resolve refs, read a commit's tree or the work tree; remote sources."""
 
 from __future__ import annotations
 
@@ -10,10 +10,24 @@ from kgit.source.git import (
     remote_url,
     resolve_commit,
 )
+from kgit.source.remote import (
+    GitUrl,
+    OpenedSource,
+    SshOptions,
+    git_environment,
+    open_source,
+    parse_git_url,
+)
 
 __all__ = [
+    "GitUrl",
+    "OpenedSource",
     "SourceFile",
+    "SshOptions",
+    "git_environment",
     "is_dirty",
+    "open_source",
+    "parse_git_url",
     "read_commit_files",
     "read_worktree_files",
     "remote_url",

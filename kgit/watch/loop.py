@@ -1,0 +1,426 @@
+"""``kgit watch``: fetch, plan, apply (as the auto-apply mode allows), record, sleep.
+
+A round never raises: whatever fails (Git or the API server unreachable, a stale plan,
+a held lock) becomes a ``failed`` round, logged and retried at the next one. Applying
+goes through :func:`kgit.apply.service.apply_stored` with the plan the round decided
+on, so what is applied is exactly what was judged safe, under the stack's lock, and
+journaled like any apply. SIGTERM and SIGINT stop the loop between rounds, or an apply
+between its batches (never mid-record).
+
+Between rounds the watcher polls its status ConfigMap every second for a
+``kgit sync`` request, and runs a round at once when one comes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kgit.apply.model import ApplyOptions, Result
+from kgit.apply.service import ApplyHooks, apply_stored
+from kgit.errors import ClusterError, ConfigError, KgitError
+from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
+from kgit.planner import PlanRequestOptions, default_stack_name, make_plan, read_source
+from kgit.state.lock import default_who
+from kgit.state.store import STATE_NAMESPACE
+from kgit.watch.remote import open_remote
+from kgit.watch.status import (
+    WatchStatus,
+    now_stamp,
+    pack_plan,
+    read_status,
+    write_status,
+)
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from kgit.apply.model import ApplyReport, ObjectResult
+    from kgit.cluster import Cluster
+    from kgit.plan.model import Plan
+    from kgit.planner import Source, SourceOptions
+    from kgit.watch.remote import RemoteOptions
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_MAX_ERROR = 2000
+
+
+class AutoApply(enum.Enum):
+    """What a round may apply without a person: every plan, safe plans only, nothing."""
+
+    ALL = "all"
+    SAFE = "safe"
+    NONE = "none"
+
+
+class RoundResult(enum.Enum):
+    """How a round ended."""
+
+    UNCHANGED = "unchanged"
+    APPLIED = "applied"
+    PENDING = "pending"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+# `kgit watch --once` exit codes, for cron: 0 the cluster equals Git, 1 the round failed
+# (or was cut short), 2 changes wait for approval.
+_EXIT_CODES = {
+    RoundResult.UNCHANGED: 0,
+    RoundResult.APPLIED: 0,
+    RoundResult.PENDING: 2,
+    RoundResult.FAILED: 1,
+    RoundResult.INTERRUPTED: 1,
+}
+
+
+def exit_code_of(result: RoundResult) -> int:
+    """The exit code for a round that ended with ``result`` (``--once``, ``kgit sync``)."""
+    return _EXIT_CODES[result]
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go-style duration (``5m``, ``90s``, ``1h30m``, ``500ms``) or a number.
+
+    Raises :class:`ConfigError` for anything else, or for zero.
+    """
+    value = text.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = _DURATION.findall(value)
+        if not parts or "".join(n + u for n, u in parts) != value:
+            raise ConfigError(f"{text!r}: not a duration (like 30s, 5m, 1h30m)") from None
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ConfigError(f"{text!r}: a duration must be more than zero")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    """The watcher's settings; ``interval`` in seconds, varied by ±``jitter`` of itself."""
+
+    remote: RemoteOptions
+    plan: PlanRequestOptions = field(default_factory=PlanRequestOptions)
+    mode: AutoApply = AutoApply.SAFE
+    interval: float = 300.0
+    jitter: float = 0.1
+    plans_dir: Path = Path("plans")
+    lock_timeout: float = 0.0
+    poll_interval: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    """One round, as logged: what was read, what happened, how long it took.
+
+    ``add``/``change``/``delete`` count what was applied, or, for a pending plan,
+    what waits.
+    """
+
+    result: RoundResult
+    started: str
+    seconds: float
+    trigger: str
+    stack: str = ""
+    ref: str = ""
+    commit: str = ""
+    add: int = 0
+    change: int = 0
+    delete: int = 0
+    error: str = ""
+    plan_file: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        """``kgit watch --once``'s exit code: 0 in sync, 1 failed, 2 changes pending."""
+        return exit_code_of(self.result)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What planning and applying gave, before the round is timed and logged."""
+
+    result: RoundResult
+    status: WatchStatus | None  # None: the round failed before the status was read
+    counts: tuple[int, int, int] = (0, 0, 0)  # added, changed, deleted
+    error: str = ""
+    plan_file: str = ""
+
+
+class Watcher:
+    """The watch loop for one source and stack.
+
+    ``connect()`` opens a cluster for a round (probing the server); the watcher calls
+    ``connect(probe=False, workers=1)`` once more for the cheap polling of its status.
+    ``on_round`` receives each round's report; ``stop`` ends the loop when set (SIGTERM
+    and SIGINT set it when the caller wires them).
+    """
+
+    def __init__(
+        self,
+        options: WatchOptions,
+        connect: Callable[..., Cluster],
+        *,
+        stop: threading.Event,
+        on_round: Callable[[RoundReport], None],
+    ) -> None:
+        self._options = options
+        self._connect = connect
+        self._stop = stop
+        self._on_round = on_round
+        self._stack = options.plan.stack or ""
+        # Until kgit.yaml is read, the default: a round that fails first still reports.
+        self._namespace = options.plan.state_namespace or STATE_NAMESPACE
+        self._poller: Cluster | None = None
+        self._last_request = ""
+        self._who = f"{default_who()} (kgit watch)"
+
+    def run(self, *, once: bool = False) -> RoundReport:
+        """Run rounds until ``stop`` is set (or one round with ``once``); the last report."""
+        trigger, request = "start", ""
+        try:
+            while True:
+                report = self.run_round(trigger=trigger, request=request)
+                self._on_round(report)
+                if once or self._stop.is_set():
+                    return report
+                trigger, request = self._sleep()
+                if self._stop.is_set():
+                    return report
+        finally:
+            if self._poller is not None:
+                self._poller.close()
+
+    # --- one round -------------------------------------------------------------------
+
+    def run_round(self, *, trigger: str = "interval", request: str = "") -> RoundReport:
+        """Fetch, plan, and apply or store the plan; write the status. Never raises.
+
+        A ``kgit sync`` request still unanswered when the round starts (``request``, or
+        one made while the watcher was busy or not running) is answered by this round:
+        its fetch comes after the request.
+        """
+        started, clock = now_stamp(), time.monotonic()
+        remote = self._options.remote
+        commit = ""
+        status: WatchStatus | None = None
+        cluster: Cluster | None = None
+        try:
+            cluster = self._connect()
+            request = request or self._unanswered(cluster)
+            self._last_request = max(self._last_request, request)
+            source_options, commit = open_remote(cluster, remote)
+            source = read_source(source_options, commit=commit)
+            status = self._begin(cluster, source_options, source, commit, request)
+            outcome = self._plan_and_apply(cluster, source_options, source, status)
+        except KgitError as err:
+            outcome = _Outcome(RoundResult.FAILED, status, error=_clip(str(err)))
+        except Exception as err:  # a watcher outlives any one round's surprise
+            message = f"unexpected {type(err).__name__}: {err}"
+            outcome = _Outcome(RoundResult.FAILED, status, error=_clip(message))
+        report = RoundReport(
+            result=outcome.result,
+            started=started,
+            seconds=time.monotonic() - clock,
+            trigger=trigger,
+            stack=self._stack,
+            ref=remote.ref,
+            commit=commit,
+            add=outcome.counts[0],
+            change=outcome.counts[1],
+            delete=outcome.counts[2],
+            error=outcome.error,
+            plan_file=outcome.plan_file,
+        )
+        try:
+            if cluster is not None and self._stack and self._namespace:
+                self._finish(cluster, outcome, report, request)
+        except KgitError as err:
+            report = dataclasses.replace(
+                report, error=_clip(f"{report.error}; status: {err}".lstrip("; "))
+            )
+        finally:
+            if cluster is not None:
+                cluster.close()
+        return report
+
+    def _blank(self) -> WatchStatus:
+        return WatchStatus(self._stack, self._namespace)
+
+    def _begin(
+        self,
+        cluster: Cluster,
+        source_options: SourceOptions,
+        source: Source,
+        commit: str,
+        request: str,
+    ) -> WatchStatus:
+        """Name the stack, read the last status, and answer a sync request's start."""
+        plan = self._options.plan
+        self._stack = plan.stack or source.config.stack or default_stack_name(source_options.repo)
+        self._namespace = plan.state_namespace or source.config.state_namespace
+        previous = read_status(cluster, self._namespace, self._stack) or self._blank()
+        status = dataclasses.replace(
+            previous,
+            url=source.url,
+            ref=self._options.remote.ref,
+            mode=self._options.mode.value,
+            revision=commit,
+            watcher=self._who,
+        )
+        if request:
+            status = dataclasses.replace(status, sync_started=request)
+            write_status(cluster, status)
+        return status
+
+    def _plan_and_apply(
+        self, cluster: Cluster, source_options: SourceOptions, source: Source, status: WatchStatus
+    ) -> _Outcome:
+        plan_options = dataclasses.replace(self._options.plan, stack=self._stack)
+        plan = make_plan(cluster, source, plan_options, repo=source_options.repo).plan
+        summary = plan.summary
+        counts = (summary.add, summary.change, summary.delete)
+        if not plan.has_changes:
+            done = dataclasses.replace(status.without_pending(), applied=source.commit)
+            return _Outcome(RoundResult.UNCHANGED, done)
+        mode = self._options.mode
+        if mode is AutoApply.NONE or (mode is AutoApply.SAFE and plan.has_destruction):
+            return self._store_pending(plan, status, counts)
+        if self._stop.is_set():
+            return _Outcome(RoundResult.INTERRUPTED, status, error="stopped before applying")
+        failures: list[ObjectResult] = []
+        hooks = ApplyHooks(
+            progress=lambda _: None,
+            on_result=lambda r: failures.append(r) if r.result is Result.FAILED else None,
+            approve=lambda _: True,
+            stop=self._stop,
+        )
+        report = apply_stored(
+            cluster,
+            plan,
+            source_options,
+            plan_options,
+            ApplyOptions(allow_replace=mode is AutoApply.ALL, who=self._who),
+            hooks,
+            lock_timeout=self._options.lock_timeout,
+        )
+        return _applied(report, status, source.commit, failures)
+
+    def _store_pending(
+        self, plan: Plan, status: WatchStatus, counts: tuple[int, int, int]
+    ) -> _Outcome:
+        """Keep the plan for a person: under plans/ and in the status (once per plan)."""
+        digest = plan_digest(dataclasses.replace(plan, created_at=""))
+        kept = status.pending_file
+        if status.pending_digest == digest and kept and Path(kept).is_file():
+            return _Outcome(RoundResult.PENDING, status, counts, plan_file=kept)
+        path = self._options.plans_dir / default_plan_path(plan.stack, datetime.now(UTC)).name
+        write_plan(plan, path)
+        pending = dataclasses.replace(
+            status,
+            pending_commit=plan.source.commit,
+            pending_file=str(path),
+            pending_digest=digest,
+            pending_plan=pack_plan(plan_to_json(plan)),
+        )
+        return _Outcome(RoundResult.PENDING, pending, counts, plan_file=str(path))
+
+    def _finish(
+        self, cluster: Cluster, outcome: _Outcome, report: RoundReport, request: str
+    ) -> None:
+        """Write the round's result into the status, keeping what it did not learn."""
+        base = outcome.status or read_status(cluster, self._namespace, self._stack)
+        status = dataclasses.replace(
+            base or self._blank(),
+            stack=self._stack,
+            namespace=self._namespace,
+            result=report.result.value,
+            error=report.error,
+            time=now_stamp(),
+            summary=f"{report.add} to add, {report.change} to change, {report.delete} to delete",
+            sync_done=request or (base.sync_done if base else ""),
+        )
+        write_status(cluster, status)
+
+    # --- between rounds --------------------------------------------------------------
+
+    def _sleep(self) -> tuple[str, str]:
+        """Wait for the next round: ("interval", "") or ("sync", request time)."""
+        options = self._options
+        delay = options.interval * random.uniform(1 - options.jitter, 1 + options.jitter)
+        deadline = time.monotonic() + delay
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "interval", ""
+            if self._stop.wait(min(options.poll_interval, remaining)):
+                return "stopped", ""
+            request = self._sync_request()
+            if request:
+                return "sync", request
+
+    def _unanswered(self, cluster: Cluster) -> str:
+        """The time of a sync request no round has answered, or ""."""
+        if not self._stack:
+            return ""
+        status = read_status(cluster, self._namespace, self._stack)
+        return status.sync_requested if status is not None and status.sync_pending else ""
+
+    def _sync_request(self) -> str:
+        """A ``kgit sync`` request no round has answered yet, or ""."""
+        if not self._stack or not self._namespace:
+            return ""
+        try:
+            if self._poller is None:
+                self._poller = self._connect(probe=False, workers=1)
+            status = read_status(self._poller, self._namespace, self._stack, quick=True)
+        except ClusterError:
+            return ""  # the next round will say what is wrong
+        if status is None or not status.sync_pending:
+            return ""
+        request = status.sync_requested
+        return request if request > self._last_request else ""
+
+
+def _applied(
+    report: ApplyReport, status: WatchStatus, commit: str, failures: list[ObjectResult]
+) -> _Outcome:
+    counts = (
+        report.count(Result.CREATED, Result.REPLACED),
+        report.count(Result.UPDATED, Result.ADOPTED),
+        report.count(Result.DELETED, Result.REPLACED),
+    )
+    if report.interrupted:
+        return _Outcome(
+            RoundResult.INTERRUPTED,
+            status,
+            counts,
+            error=f"stopped after {len(report.results)} objects; the state records them",
+        )
+    if failures:
+        detail = "; ".join(f"{r.key.subject}: {r.message}" for r in failures)
+        return _Outcome(
+            RoundResult.FAILED,
+            status,
+            counts,
+            error=_clip(f"{len(failures)} objects failed: {detail}"),
+        )
+    return _Outcome(
+        RoundResult.APPLIED, dataclasses.replace(status.without_pending(), applied=commit), counts
+    )
+
+
+def _clip(text: str) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= _MAX_ERROR else one_line[: _MAX_ERROR - 1] + "…"
