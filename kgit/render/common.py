@@ -111,8 +111,11 @@ class FieldLines:
     after: str | None = None
 
 
-def field_lines(fc: FieldChange) -> FieldLines:
-    """Draw one field change; Secret values only ever as ``(sensitive value…)``."""
+def field_lines(fc: FieldChange, *, split: bool = False) -> FieldLines:
+    """Draw one field change; Secret values only ever as ``(sensitive value…)``.
+
+    ``split`` always draws a changed value as ``-``/``+`` lines (GitHub colours only those).
+    """
     symbol = {FieldOp.ADD: "+", FieldOp.REMOVE: "-", FieldOp.CHANGE: "~"}[fc.op]
     cause = cause_label(fc)
     if fc.sensitive:
@@ -124,7 +127,7 @@ def field_lines(fc: FieldChange) -> FieldLines:
     if fc.op is FieldOp.REMOVE:
         return FieldLines(symbol, f"{fc.path}: {format_value(fc.before)}", cause)
     before, after = format_value(fc.before), format_value(fc.after)
-    if len(before) + len(after) > INLINE_CHANGE_WIDTH:
+    if split or len(before) + len(after) > INLINE_CHANGE_WIDTH:
         return FieldLines(symbol, f"{fc.path}:", cause, before=before, after=after)
     return FieldLines(symbol, f"{fc.path}: {before} -> {after}", cause)
 

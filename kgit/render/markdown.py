@@ -260,7 +260,7 @@ def _details(change: ObjectChange, limit: int | None) -> _Item:
     lines += [f"# ({_one_line(note)})" for note in change.notes]
     lines.append(f"{change.action.symbol} {change.api_version} {subject}")
     for fc in change.fields:
-        drawn = field_lines(fc)
+        drawn = field_lines(fc, split=True)
         cause = f"   {drawn.cause}" if drawn.cause else ""
         # The symbol in column 0 is what makes GitHub colour a diff line.
         lines.append(f"{drawn.symbol}     {drawn.head}{cause}")

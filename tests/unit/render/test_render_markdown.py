@@ -92,7 +92,8 @@ def test_shape() -> None:
     assert (
         "<details><summary>~ ConfigMap/web/b</summary>\n\n```diff\n"
         "# ConfigMap/web/b will be updated in place\n~ v1 ConfigMap/web/b\n"
-        '~     data.x: "1" -> "2"   (drift: changed by kubectl at T)\n```\n\n</details>'
+        '~     data.x:   (drift: changed by kubectl at T)\n-         "1"\n+         "2"\n'
+        "```\n\n</details>"
     ) in md
     assert_well_formed(md)
 
