@@ -133,7 +133,9 @@ def apply_plan(
         try:
             skipped, uid = _apply_change(cluster, plan, change, desired, rules, source, options)
         except KgitError as err:
-            return ObjectResult(change.key, Result.FAILED, str(err), time.monotonic() - started)
+            # The result names the object already; keep the server's own words.
+            message = str(err).removeprefix(f"{change.key.subject}: ")
+            return ObjectResult(change.key, Result.FAILED, message, time.monotonic() - started)
         result = Result.SKIPPED if skipped else _PAST[change.action]
         return ObjectResult(change.key, result, skipped, time.monotonic() - started, uid)
 

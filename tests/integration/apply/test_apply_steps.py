@@ -100,8 +100,9 @@ def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: st
 
     done = stack.kgit("apply", "--auto-approve")
     assert done.code == 1, done.output
+    # The object, then the API server's own message.
     assert (
-        f'ConfigMap/{ghost}/orphan: failed: ConfigMap/{ghost}/orphan: namespaces "{ghost}" not found'
+        f'ConfigMap/{ghost}/orphan: failed: namespaces "{ghost}" not found (NotFound)'
         in done.stdout
     )
     assert "Apply failed: 1 objects failed; 8 added, 0 changed, 0 deleted." in done.stdout
