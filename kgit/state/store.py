@@ -43,6 +43,7 @@ from kgit.cluster import (
     AlreadyExistsError,
     ApiError,
     ConflictError,
+    ForbiddenError,
     NotFoundError,
 )
 from kgit.errors import ClusterError, StateError
@@ -493,7 +494,9 @@ def _ensure_namespace(cluster: Cluster, namespace: str, where: str) -> None:
         cluster.create(
             NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
         )
-    except AlreadyExistsError:
+    except (AlreadyExistsError, ForbiddenError):
+        # Forbidden: kgit confined to its namespace by a Role may not create namespaces.
+        # Then the write that follows succeeds if the namespace exists, and says so if not.
         pass
     except ClusterError as err:
         raise StateError(f"{where}: cannot create namespace {namespace}: {err}") from err
