@@ -35,8 +35,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     """kgit's environment: a clone cache and a HOME of this test's own."""
     home = tmp_path / "home"
     home.mkdir()
+    # KUBECONFIG comes from each call: an inherited one would override it.
+    inherited = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     return {
-        **os.environ,
+        **inherited,
         "HOME": str(home),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
         "NO_COLOR": "1",
