@@ -138,7 +138,8 @@ def _plan_desired(
     live = inputs.live.get(key)
     dry_run = inputs.dry_runs.get(key)
     if dry_run is not None and dry_run.error:
-        errors.append(dry_run.error)
+        # The file and line to fix come first, then the object and the server's word.
+        errors.append(f"{desired.source}: {dry_run.error}" if desired.source else dry_run.error)
         return None
 
     if live is None:

@@ -329,11 +329,13 @@ def test_unlisted_kind_is_not_pruned() -> None:
     assert any("not pruned" in w for w in plan.warnings)
 
 
-def test_dry_run_error_fails_the_plan_naming_the_object() -> None:
+def test_dry_run_error_fails_the_plan_naming_file_and_object() -> None:
     obj = manifest()
     key = key_of(obj, namespaced=True)
     dry = {key: DryRun(key, error="Deployment/web/nginx: dry-run failed (Invalid): bad")}
-    with pytest.raises(PlanError, match=r"Deployment/web/nginx: dry-run failed \(Invalid\)"):
+    with pytest.raises(
+        PlanError, match=r"w.yaml:1: Deployment/web/nginx: dry-run failed \(Invalid\)"
+    ):
         plan_of([obj], [], [], dry=dry)
 
 
