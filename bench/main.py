@@ -140,15 +140,25 @@ def run_timed(
     with tempfile.TemporaryDirectory(prefix="kgit-bench-run-") as tmp:
         result, output = Path(tmp) / "result.json", Path(tmp) / "output"
         with output.open("wb") as out:
-            subprocess.run(
+            # Its own process group: an interrupted run stops the command too, not only
+            # the launcher.
+            proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(LAUNCH), str(result), "--", *cmd],
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=out,
-                check=True,
+                start_new_session=True,
             )
+            try:
+                code = proc.wait()
+            except BaseException:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+        if code:
+            raise BenchError(f"{LAUNCH.name} {' '.join(cmd[:4])} ... failed ({code})")
         measured = json.loads(result.read_text())
         if measured["code"] not in ok:
             tail = output.read_bytes()[-3000:].decode(errors="replace")

@@ -29,6 +29,26 @@ PEERS = {
     "noop_apply": "kubectl apply --server-side",
 }
 
+METHOD = (
+    "- One stack per N in a Git repository: per namespace, 12 apps of a ConfigMap, a "
+    "Secret, a ServiceAccount, a Role and RoleBinding, a Deployment, a headless Service "
+    "and a custom resource (its CRD installed beforehand), cut at exactly N objects.",
+    "- kgit's steps run first, then kubectl's, each from an empty cluster, on the same files; "
+    "every first apply starts from an empty cluster (the stack deleted and waited for).",
+    "- first plan: `kgit plan` vs `kubectl diff --server-side`, with the stack's namespaces "
+    "already created (empty): kubectl diff stops at the first object whose namespace does "
+    "not exist. Both then ask the server for a dry-run of every object.",
+    "- first and no-op apply: `kgit apply --auto-approve` vs `kubectl apply --server-side "
+    "--force-conflicts` (kgit forces too).",
+    "- plan with changes: 1% of the objects edited in a new commit (ConfigMap values, "
+    "image tags) and another 1% changed live by another field manager (ConfigMap values, "
+    "replicas); kgit's plan is checked to hold exactly those updates.",
+    "- LIST floor: a separate Python process (standard library only) making the same "
+    "LISTs as kgit's plan (per kind, per namespace up to 16 namespaces, else cluster-wide; "
+    "pages of 500; 12 threads; every page parsed), and nothing else.",
+    "- Wall times include each command's start-up; peak RSS is the child's maxrss.",
+)
+
 
 def median(samples: list[Sample]) -> float:
     """The median wall time of ``samples``."""
@@ -202,6 +222,10 @@ def write_results(
         "## Machine",
         "",
         *[f"- {k}: {v}" for k, v in meta["machine"].items()],
+        "",
+        "## Method",
+        "",
+        *METHOD,
         "",
         "## kgit / kubectl (median time ratio; below 1 means kgit is faster)",
         "",
