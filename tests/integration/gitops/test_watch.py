@@ -232,9 +232,9 @@ def test_sigterm_during_an_apply_leaves_a_consistent_state(
     assert not [key for key, obj in state.objects.items() if obj.pending]
     assert describe_lock(cluster, unique) is None
 
-    # The next round finishes the job.
-    done = run_kgit(
-        "watch", "--log-format", "json", *args, kubeconfig=kubeconfig, cwd=tmp_path, env=env
-    )
+    # The next round, run here by kgit sync --local, finishes the job.
+    local = [*source_args(remote, unique), "--auto-apply", "all"]
+    done = run_kgit("sync", "--local", *local, kubeconfig=kubeconfig, cwd=tmp_path, env=env)
     assert done.code == 0, done.output
+    assert done.stdout.splitlines()[-1] == "Done."
     assert len(ours()) == count
