@@ -33,10 +33,25 @@ from kgit.cli.common import (
     use_color,
 )
 
+
+def check_format(fmt: str) -> str:
+    """Refuse an unknown ``--format`` as a usage error, before any work is done."""
+    from kgit.render import FORMATS
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
+        )
+    return fmt
+
+
 Format = Annotated[
     str,
     typer.Option(
-        "--format", "-f", help="text, markdown (for pull requests) or json (the plan file)."
+        "--format",
+        "-f",
+        help="text, markdown (for pull requests) or json (the plan file).",
+        callback=check_format,
     ),
 ]
 DetailedExitcode = Annotated[
@@ -47,17 +62,6 @@ DetailedExitcode = Annotated[
         help="Exit 0 when there are no changes, 2 when there are, 1 on error (Terraform's codes).",
     ),
 ]
-
-
-def check_format(fmt: str) -> str:
-    """Refuse an unknown ``--format`` before any work is done."""
-    from kgit.render import FORMATS
-
-    if fmt not in FORMATS:
-        raise typer.BadParameter(
-            f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format"
-        )
-    return fmt
 
 
 def plan(
@@ -89,7 +93,8 @@ def plan(
     max_delete: Annotated[
         int | None,
         typer.Option(
-            help="Most deletions a plan may hold (default: 30% of the stack, at least 10)."
+            min=0,
+            help="Most deletions a plan may hold (default: 30% of the stack, at least 10).",
         ),
     ] = None,
     adopt: Annotated[
@@ -151,7 +156,6 @@ def run_plan(
     from kgit.render import render_plan
     from kgit.watch.remote import open_remote
 
-    check_format(fmt)
     if git_url is not None and (dirty or repo != Path()):
         raise fail("--git-url reads a remote repository: it goes with neither --repo nor --dirty")
     if git_url is None:
@@ -223,5 +227,4 @@ def run_show(*, plan_file: Path, fmt: str, color: bool | None, verbose: bool) ->
     from kgit.plan.store import read_plan
     from kgit.render import render_plan
 
-    check_format(fmt)
     echo(render_plan(read_plan(plan_file), fmt, color=use_color(color)))

@@ -26,6 +26,9 @@ def kgit(*args: str) -> subprocess.CompletedProcess[str]:
     [
         ("plan", "--detailed-exitcode", "--no-such-flag"),
         ("plan", "--detailed-exitcode", "--max-delete", "many"),
+        ("plan", "--detailed-exitcode", "--max-delete", "-1"),
+        ("plan", "--detailed-exitcode", "--format", "yaml"),
+        ("show", "plan.json", "--format", "yaml"),
         ("no-such-verb",),
         ("state", "show"),
         ("state", "list", "--format", "yaml"),
