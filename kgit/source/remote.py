@@ -334,9 +334,11 @@ def _ensure_cache(path: Path, url: GitUrl) -> None:
             try:
                 writer.set_value('remote "origin"', "url", url.url)
                 writer.set_value('remote "origin"', "tagOpt", "--no-tags")
-                # Nobody works in the cache: no reflogs, no automatic gc mid-read.
+                # Nobody works in the cache: no reflogs. A fetch's automatic gc runs in
+                # the fetch, under the cache lock, not detached after it; it prunes only
+                # objects unreachable for two weeks, never a commit a reader resolved.
                 writer.set_value("core", "logAllRefUpdates", "false")
-                writer.set_value("gc", "auto", "0")
+                writer.set_value("gc", "autoDetach", "false")
             finally:
                 writer.release()
             repo.git.config("--replace-all", "remote.origin.fetch", _REFSPECS[0])
