@@ -8,9 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from kgitlib import Run, run_kgit
 
+from kgit.cluster import CRD, NAMESPACE, SECRET
+from kgit.state.store import STATE_NAMESPACE, head_name
+
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from kgit.cluster import Resource
     from kgit.cluster.client import Cluster
 
 
@@ -82,3 +86,23 @@ def assert_clean_failure(run: Run) -> None:
     assert run.code == 1, run.output
     assert "Traceback" not in run.output, run.output
     assert run.stderr.startswith("Error: "), run.output
+
+
+class Leftovers:
+    """Objects a test makes (directly or through kgit), deleted when it ends, pass or fail."""
+
+    def __init__(self) -> None:
+        self.objects: list[tuple[Resource, str | None, str]] = []
+
+    def namespace(self, name: str) -> str:
+        self.objects.append((NAMESPACE, None, name))
+        return name
+
+    def crd(self, name: str) -> str:
+        self.objects.append((CRD, None, name))
+        return name
+
+    def stack(self, name: str, state_namespace: str = STATE_NAMESPACE) -> str:
+        """A stack whose (small, unchunked) state Secret goes too."""
+        self.objects.append((SECRET, state_namespace, head_name(name)))
+        return name

@@ -9,10 +9,10 @@ import yaml
 from kgitlib import GitRepo, cluster_for, run_kgit
 from planlib import assert_clean_failure, plan_json
 
-from kgit.cluster import NAMESPACE
-
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from planlib import Leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +63,9 @@ def nginx(namespace: str, cpu: str, **container: str) -> str:
 
 
 def test_nginx_applied_then_planned_has_no_changes(
-    kubeconfig: str, unique: str, tmp_path: Path
+    kubeconfig: str, unique: str, tmp_path: Path, leftovers: Leftovers
 ) -> None:
-    ns, stack = f"{unique}-web", unique
+    ns, stack = leftovers.namespace(f"{unique}-web"), leftovers.stack(unique)
     repo = GitRepo(tmp_path / "repo")
     repo.write("web.yaml", nginx(ns, "1000m"))
     repo.commit("nginx")
@@ -119,8 +119,6 @@ def test_nginx_applied_then_planned_has_no_changes(
     # An error is 1, with or without --detailed-exitcode.
     broken = run_kgit("plan", *args, "--detailed-exitcode", "--ref", "nope", kubeconfig=kubeconfig)
     assert_clean_failure(broken)
-    with cluster_for(kubeconfig) as cluster:
-        cluster.delete(NAMESPACE, None, ns, uid=None)
 
 
 BAD_INPUT = {

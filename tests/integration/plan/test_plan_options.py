@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
-from kgitlib import GitRepo, cluster_for, run_kgit
+from kgitlib import GitRepo, run_kgit
 from planlib import assert_clean_failure, changes_by_key, field, run_kubectl
 
-from kgit.cluster import CRD, NAMESPACE
+if TYPE_CHECKING:
+    from planlib import Leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +33,12 @@ def with_contexts(kubeconfig: str, target: Path) -> Path:
     return target
 
 
-def test_options_and_kgit_yaml(kubeconfig: str, kubectl: Path, unique: str, tmp_path: Path) -> None:
-    ns, state_ns, group = f"{unique}-opt", f"{unique}-state", f"{unique}.example.com"
+def test_options_and_kgit_yaml(
+    kubeconfig: str, kubectl: Path, unique: str, tmp_path: Path, leftovers: Leftovers
+) -> None:
+    ns, state_ns = leftovers.namespace(f"{unique}-opt"), leftovers.namespace(f"{unique}-state")
+    group = f"{unique}.example.com"
+    leftovers.crd(f"widgets.{group}")
     repo = GitRepo(tmp_path / "repo")
     repo.write(
         "kgit.yaml",
@@ -173,8 +179,3 @@ def test_options_and_kgit_yaml(kubeconfig: str, kubectl: Path, unique: str, tmp_
     other = run_kgit("plan", *args, "--path", "apps/other", "-f", "json", kubeconfig=kubeconfig)
     assert other.json()["source"]["paths"] == ["apps/other"]
     assert changes_by_key(other.json())[f"/ConfigMap/{ns}/other"]["action"] == "create"
-
-    with cluster_for(kubeconfig) as cluster:
-        cluster.delete(CRD, None, f"widgets.{group}", uid=None)
-        cluster.delete(NAMESPACE, None, ns, uid=None)
-        cluster.delete(NAMESPACE, None, state_ns, uid=None)

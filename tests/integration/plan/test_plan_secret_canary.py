@@ -13,11 +13,13 @@ import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
 from planlib import changes_by_key, field, patch_as
 
-from kgit.cluster import NAMESPACE, SECRET
+from kgit.cluster import SECRET
 from kgit.state.store import STATE_NAMESPACE, head_name
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from planlib import Leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -57,8 +59,10 @@ def forms(value: str) -> list[str]:
     return out
 
 
-def test_secret_values_never_leave_the_secret(kubeconfig: str, unique: str, tmp_path: Path) -> None:
-    ns, stack = f"{unique}-sec", unique
+def test_secret_values_never_leave_the_secret(
+    kubeconfig: str, unique: str, tmp_path: Path, leftovers: Leftovers
+) -> None:
+    ns, stack = leftovers.namespace(f"{unique}-sec"), leftovers.stack(unique)
     canaries = [f"canary-{uuid.uuid4().hex}" for _ in range(4)]
     repo = GitRepo(tmp_path / "repo")
     repo.write("secret.yaml", secret(ns, canaries[0], canaries[1]))
@@ -114,7 +118,6 @@ def test_secret_values_never_leave_the_secret(kubeconfig: str, unique: str, tmp_
     # base64-decoded and, for the state itself, gunzipped.
     with cluster_for(kubeconfig) as cluster:
         head = cluster.get(SECRET, STATE_NAMESPACE, head_name(stack))
-        cluster.delete(NAMESPACE, None, ns, uid=None)
     assert head is not None
     values = {name: base64.b64decode(value) for name, value in head["data"].items()}
     assert not json.loads(values["index.json"]).get("chunks")  # small: all in the head

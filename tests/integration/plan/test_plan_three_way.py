@@ -24,12 +24,13 @@ from planlib import (
     run_kubectl,
 )
 
-from kgit.cluster import NAMESPACE
 from kgit.manifests.normalize import STACK_LABEL
 from kgit.plan.store import load_plan_schema
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from planlib import Leftovers
 
 pytestmark = pytest.mark.integration
 
@@ -64,9 +65,9 @@ def namespace_doc(name: str) -> str:
 
 
 def test_every_row_of_the_three_way_table(
-    kubeconfig: str, kubectl: Path, unique: str, tmp_path: Path
+    kubeconfig: str, kubectl: Path, unique: str, tmp_path: Path, leftovers: Leftovers
 ) -> None:
-    ns, stack = f"{unique}-rows", unique
+    ns, stack = leftovers.namespace(f"{unique}-rows"), leftovers.stack(unique)
     repo = GitRepo(tmp_path / "repo")
     cm = {name: f"/ConfigMap/{ns}/{name}" for name in ("git", "drift", "both", "noop", "oob")}
     cm |= {name: f"/ConfigMap/{ns}/{name}" for name in ("prune", "unlabel", "gone", "new")}
@@ -204,5 +205,3 @@ def test_every_row_of_the_three_way_table(
     assert done.code == 0, done.output
     after = plan_json(repo.root, stack, "--detailed-exitcode", kubeconfig=kubeconfig)
     assert after["changes"] == [], after["changes"]
-    with cluster_for(kubeconfig) as cluster:
-        cluster.delete(NAMESPACE, None, ns, uid=None)
