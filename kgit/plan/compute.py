@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # less than one, and removing one Service from a small stack is an everyday change.
 MIN_MAX_DELETE = 10
 MAX_DELETE_SHARE = 0.3
-INTERRUPTED_NOTE = "an earlier apply was interrupted before confirming this object"
+INTERRUPTED_NOTE = "an earlier apply did not confirm this object (interrupted, or it failed)"
 
 
 def ignored_fields(key: ObjectKey, rules: tuple[IgnoreRule, ...]) -> tuple[str, ...]:
@@ -123,6 +123,12 @@ def compute_plan(
         warnings=tuple(warnings),
         ignored=tuple(rule.describe() for rule in rules),
         created_at=created_at,
+        # Recorded so a reviewer sees which rails the plan was computed under.
+        options={
+            "adopt": options.adopt,
+            "allow_empty": options.allow_empty,
+            "max_delete": max_delete(len(inputs.recorded), options),
+        },
     )
 
 
@@ -147,7 +153,7 @@ def _plan_desired(
         if (key.group, key.kind) in inputs.pending_kinds:
             notes.append("CRD pending: its CustomResourceDefinition is created by this plan")
         if recorded is not None and recorded.pending:
-            # Recorded ahead by an apply that stopped before confirming it: not drift.
+            # Recorded ahead by an apply that did not confirm it: not drift.
             notes.append(INTERRUPTED_NOTE)
         elif recorded is not None:
             notes.append("drift: deleted out of band")
@@ -155,6 +161,10 @@ def _plan_desired(
 
     rv = live.resource_version
     ours = _ours(live, inputs.stack)
+    if not ours and recorded is not None and recorded.pending and not recorded.uid:
+        # Written ahead by an apply that never confirmed it: no proof that kgit made the
+        # object that stands there now, so it is adopted like any other.
+        recorded = None
     ignored = ignored_fields(key, rules)
     live_obj = dict(live.obj)
     if dry_run is not None and dry_run.immutable:
