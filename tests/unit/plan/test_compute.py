@@ -172,8 +172,32 @@ def test_create_of_an_object_recorded_ahead_by_an_interrupted_apply_is_not_drift
     plan = compute_plan(inputs, source=SOURCE, serial=3, lineage="l", options=PlanOptions())
     (change,) = plan.changes
     assert change.action is Action.CREATE
-    assert change.notes == ("an earlier apply was interrupted before confirming this object",)
+    assert change.notes == (
+        "an earlier apply did not confirm this object (interrupted, or it failed)",
+    )
     assert not change.drifted
+
+
+def test_an_unconfirmed_record_does_not_make_a_foreign_object_ours() -> None:
+    # An apply recorded the object ahead, never created it; someone else did, unlabelled.
+    obj = manifest()
+    theirs = server_form(manifest(spec__replicas=3))
+    del theirs["metadata"]["labels"]
+    pending = dataclasses.replace(recorded(obj), pending=True)
+    inputs = PlanInputs(
+        stack=STACK,
+        desired=(desired(obj),),
+        recorded={pending.key: pending},
+        live={live(theirs).key: live(theirs)},
+        dry_runs={pending.key: DryRun(pending.key, normalize(server_form(obj), KEY))},
+    )
+    plan = compute_plan(inputs, source=SOURCE, serial=3, lineage="l", options=PlanOptions())
+    (change,) = plan.changes
+    assert change.action is Action.ADOPT
+    confirmed = dataclasses.replace(pending, uid="u-1")
+    inputs = dataclasses.replace(inputs, recorded={pending.key: confirmed})
+    plan = compute_plan(inputs, source=SOURCE, serial=3, lineage="l", options=PlanOptions())
+    assert [c.action for c in plan.changes] == [Action.UPDATE]
 
 
 def test_no_change_despite_server_defaults_and_quantities() -> None:
