@@ -170,7 +170,7 @@ def apply_plan(
             after = journal.objects
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             for change, outcome in zip(batch, outcomes, strict=True):
-                _record(after, before, change, outcome, now, applied.get(change.key))
+                _record(after, change, outcome, now, applied.get(change.key))
                 report.results.append(outcome)
                 notify(outcome)
             if _is_crd_batch(batch):
@@ -225,22 +225,20 @@ def _settled(
 
 def _record(
     objects: dict[ObjectKey, RecordedObject],
-    before: Mapping[ObjectKey, RecordedObject],
     change: ObjectChange,
     outcome: ObjectResult,
     now: str,
     applied: dict[str, Any] | None,
 ) -> None:
-    """Confirm (as ``applied``, its masked manifest) or roll back one object's record."""
+    """Confirm one object's record as ``applied`` (its masked manifest), or drop it."""
     key = change.key
-    if outcome.result in (Result.DELETED, Result.FORGOTTEN, Result.SKIPPED) and is_removal(change):
+    if outcome.result is Result.FAILED:
+        # Whether the server acted before the failure is unknown (a CRD is created, then
+        # never Established; an answer is lost): the record stays as written ahead,
+        # pending, so the next plan neither loses track of the object nor trusts it.
+        return
+    if is_removal(change):
         objects.pop(key, None)
-    elif outcome.result is Result.FAILED:
-        old = before.get(key)
-        if old is None:
-            objects.pop(key, None)
-        else:
-            objects[key] = old
     elif applied is not None:
         objects[key] = RecordedObject(
             key, applied, uid=outcome.uid or objects[key].uid, applied_at=now

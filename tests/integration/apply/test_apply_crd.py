@@ -93,3 +93,31 @@ def test_crd_and_its_resources_apply_in_one_run(
     assert len(deleted) == 3
     # The CRD's finalizer removes its custom resources first; then it is gone.
     wait_for(lambda: cluster.get(CRD, None, f"widgets.{group}") is None, what="the CRD to go")
+
+
+def test_a_crd_that_fails_after_its_creation_stays_tracked(
+    stack: Stack, cluster: Cluster, unique: str
+) -> None:
+    group = f"{unique}.kgit.dev"
+    # Same group and kind as the first: created, then never Established.
+    clash = crd(group)
+    clash["metadata"]["name"] = f"gadgets.{group}"
+    clash["spec"]["names"].update(plural="gadgets", singular="gadget")
+    stack.write("crd.yaml", crd(group))
+    stack.repo.commit("widgets")
+    stack.apply()
+    stack.write("clash.yaml", clash)
+    stack.repo.commit("a clashing kind")
+    done = stack.kgit("apply", "--auto-approve")
+    assert done.code == 1, done.output
+    assert f"CustomResourceDefinition/gadgets.{group}: failed:" in done.stdout
+    assert "names not accepted" in done.stdout
+    assert cluster.get(CRD, None, f"gadgets.{group}") is not None
+
+    # It exists, so kgit must still know it is the stack's: removed from Git, it is pruned.
+    stack.repo.remove("clash.yaml")
+    stack.repo.remove("crd.yaml")
+    stack.repo.commit("no kinds")
+    done = stack.apply("--allow-empty")
+    assert f"CustomResourceDefinition/gadgets.{group}: deleted" in done.stdout
+    assert f"CustomResourceDefinition/widgets.{group}: deleted" in done.stdout
