@@ -26,8 +26,10 @@ from kgit.cluster import (
     LEASE,
     NAMESPACE,
     AlreadyExistsError,
+    ApiError,
     ConflictError,
     NotFoundError,
+    UnreachableError,
 )
 from kgit.errors import ClusterError, LockError
 from kgit.state.model import check_stack_name
@@ -366,21 +368,33 @@ def acquire(
     deadline = time.monotonic() + timeout
     observed: tuple[str, float] = ("", 0.0)
     delay = 0.2
+    unknown = 0
     while True:
         try:
             current = cluster.get(LEASE, namespace, lease_name(stack))
-            written = _try_take(
-                cluster,
-                current,
-                observed,
-                stack=stack,
-                namespace=namespace,
-                lock_id=lock_id,
-                who=who,
-                operation=operation,
-                duration=duration,
-            )
+            if current is not None and _lock_id_of(current) == lock_id:
+                # A write whose answer was lost did take the lock: it is ours.
+                written: dict[str, Any] | None = current
+            else:
+                written = _try_take(
+                    cluster,
+                    current,
+                    observed,
+                    stack=stack,
+                    namespace=namespace,
+                    lock_id=lock_id,
+                    who=who,
+                    operation=operation,
+                    duration=duration,
+                )
         except _RetryNowError:
+            continue
+        except _UnknownOutcomeError as err:
+            # Read the Lease again before anything else: it may be ours now. A write
+            # that keeps failing this way is an error, not a reason to loop forever.
+            unknown += 1
+            if unknown >= _UNKNOWN_OUTCOMES:
+                raise LockError(f"{subject}: cannot take the lock: {err.__cause__}") from err
             continue
         except ClusterError as err:
             raise LockError(f"{subject}: cannot take the lock: {err}") from err
@@ -412,6 +426,18 @@ class _RetryNowError(Exception):
     pass
 
 
+class _UnknownOutcomeError(Exception):
+    """A Lease write failed in a way that leaves open whether it happened (5xx, no answer)."""
+
+
+# Writes of the Lease whose outcome is unknown, tolerated in a row while taking the lock.
+_UNKNOWN_OUTCOMES = 4
+
+
+def _unknown_outcome(err: ClusterError) -> bool:
+    return isinstance(err, UnreachableError) or (isinstance(err, ApiError) and err.code >= 500)
+
+
 def _try_take(
     cluster: Cluster,
     current: dict[str, Any] | None,
@@ -435,6 +461,10 @@ def _try_take(
                     {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
                 )
             raise _RetryNowError from None
+        except ClusterError as err:
+            if _unknown_outcome(err):
+                raise _UnknownOutcomeError from err
+            raise
     info = _info_of(current, fields["stack"], namespace)
     rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
     # Also expired if this process saw it unchanged for a whole lease: that holds even
@@ -452,6 +482,10 @@ def _try_take(
         return taken
     except (ConflictError, NotFoundError) as err:
         raise _RetryNowError from err
+    except ClusterError as err:
+        if _unknown_outcome(err):
+            raise _UnknownOutcomeError from err
+        raise
 
 
 def force_unlock(
