@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from gitopslib import Remote, SshServer
 
-from kgit.cluster import connect
+from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET, connect
+from kgit.state.store import LABEL_STACK, STATE_NAMESPACE
+from kgit.watch.status import status_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -54,3 +56,24 @@ def sshd(tmp_path: Path) -> Iterator[SshServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def leave_nothing(cluster: Cluster, unique: str) -> Iterator[None]:
+    """Afterwards, delete what the test made: its namespaces (``unique``, ``unique-*``), its
+    stack's state and status, and install's cluster-wide RBAC; so a shared control plane
+    does not fill up."""
+    yield
+    for ns in cluster.list_kind(NAMESPACE, metadata_only=True):
+        name = str(ns["metadata"]["name"])
+        if name == unique or name.startswith(f"{unique}-"):
+            cluster.delete(NAMESPACE, None, name, uid=None)
+    for secret in cluster.list_kind(
+        SECRET, STATE_NAMESPACE, label_selector=f"{LABEL_STACK}={unique}", metadata_only=True
+    ):
+        cluster.delete(SECRET, STATE_NAMESPACE, str(secret["metadata"]["name"]), uid=None)
+    cluster.delete(CONFIGMAP, STATE_NAMESPACE, status_name(unique), uid=None)
+    for kind in ("ClusterRole", "ClusterRoleBinding"):
+        resource = cluster.resources().lookup("rbac.authorization.k8s.io", kind)
+        assert resource is not None
+        cluster.delete(resource, None, f"kgit-{unique}-kgit", uid=None)
