@@ -45,6 +45,7 @@ from kgit.cluster import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    UnreachableError,
 )
 from kgit.errors import ClusterError, StateError
 from kgit.manifests.keys import ObjectKey
@@ -84,6 +85,8 @@ _INDEX_KEY = "index.json"
 _INLINE_KEY = "state.json.gz"
 _PART_KEY = "part"
 _READ_ATTEMPTS = 3
+# Head writes sent in all when their answers are lost (each time read back in between).
+_WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,10 +456,7 @@ def save_state(
         "data": data,
     }
     try:
-        if handle.resource_version is None:
-            written = cluster.create(SECRET, head)
-        else:
-            written = cluster.replace(SECRET, head)
+        written = _write_head(cluster, handle, head, index)
     except (ConflictError, NotFoundError) as err:
         # A definite refusal: nobody will ever point at the chunks just written.
         _delete_quietly(cluster, handle.namespace, chunk_names)
@@ -487,6 +487,38 @@ def save_state(
         )
     rv = str((written.get("metadata") or {}).get("resourceVersion") or "")
     return StateHandle(state, handle.namespace, rv, serial, state.lineage, tuple(chunk_names))
+
+
+def _write_head(
+    cluster: Cluster, handle: StateHandle, head: dict[str, Any], index: dict[str, Any]
+) -> dict[str, Any]:
+    """Create or conditionally replace the head Secret, surviving a lost answer.
+
+    When a write fails without saying whether it happened (5xx, no answer), the head is
+    read back: carrying this write's serial and checksum, it was written; unchanged
+    since ``handle`` was read, the write is sent again; anything else raises the error.
+    """
+    for attempt in range(_WRITE_ATTEMPTS):
+        try:
+            if handle.resource_version is None:
+                return cluster.create(SECRET, head)
+            return cluster.replace(SECRET, head)
+        except ClusterError as err:
+            unknown = isinstance(err, UnreachableError) or (
+                isinstance(err, ApiError) and err.code >= 500
+            )
+            if not unknown or attempt + 1 == _WRITE_ATTEMPTS:
+                raise
+            current = cluster.get(SECRET, handle.namespace, handle.secret_name)
+            if current is not None:
+                seen = _read_index(current, f"Secret/{handle.namespace}/{handle.secret_name}")
+                if (seen.get("serial"), seen.get("sha256")) == (index["serial"], index["sha256"]):
+                    return current
+            rv = (current or {}).get("metadata", {}).get("resourceVersion")
+            if rv != handle.resource_version:
+                raise
+            log.debug("%s: not written (%s); writing it again", handle.secret_name, err)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _ensure_namespace(cluster: Cluster, namespace: str, where: str) -> None:
