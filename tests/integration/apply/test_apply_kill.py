@@ -158,11 +158,10 @@ def test_killed_applies_leave_a_true_record(stack: Stack, cluster: Cluster, uniq
         stack.apply()
         assert actions(stack.plan()) == {}, context
         assert labelled(stack, cluster) == wanted, context
+        ours = f"kgit.dev/stack={stack.name}"
         for path, objects in files.items():
-            ns = path.removesuffix(".yaml")
-            live = {
-                item["metadata"]["name"]: item["data"] for item in cluster.list_kind(CONFIGMAP, ns)
-            }
+            in_ns = cluster.list_kind(CONFIGMAP, path.removesuffix(".yaml"), label_selector=ours)
+            live = {item["metadata"]["name"]: item["data"] for item in in_ns}
             git = {
                 obj["metadata"]["name"]: obj["data"]
                 for obj in objects
