@@ -255,7 +255,9 @@ def _print_summary(report: ApplyReport) -> None:
             "The state records what was done; plan again to see what is left."
         )
     elif failed:
-        typer.echo(f"\nApply failed: {failed} objects failed; {counts}.")
+        typer.echo(
+            f"\nApply failed: {failed} {'object' if failed == 1 else 'objects'} failed; {counts}."
+        )
     else:
         typer.echo(f"\nApply complete! Resources: {counts}.")
 

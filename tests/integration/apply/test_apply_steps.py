@@ -105,7 +105,7 @@ def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: st
         f'ConfigMap/{ghost}/orphan: failed: namespaces "{ghost}" not found (NotFound)'
         in done.stdout
     )
-    assert "Apply failed: 1 objects failed; 8 added, 0 changed, 0 deleted." in done.stdout
+    assert "Apply failed: 1 object failed; 8 added, 0 changed, 0 deleted." in done.stdout
     created = results(done.stdout, "created")
     assert len(created) == 8
     steps = [STEP[kind] for kind, _ in created]
