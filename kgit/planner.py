@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgit.cluster.errors import ApiError, ImmutableFieldError
 from kgit.config import Config, load_config
-from kgit.errors import ConfigError, MissingPathError
+from kgit.errors import ConfigError, MissingPathError, SourceError
 from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.load import MAX_FILE_BYTES, load_manifests
 from kgit.manifests.normalize import (
@@ -100,6 +100,19 @@ def default_stack_name(repo: Path) -> str:
     """The repository directory's name as a valid stack name (a DNS label)."""
     name = re.sub(r"[^a-z0-9-]+", "-", repo.resolve().name.lower()).strip("-")
     return name[:63].strip("-") or "default"
+
+
+def stack_of_repo(repo: Path) -> str:
+    """The stack a checkout plans by default: kgit.yaml's at HEAD, else the directory's name.
+
+    For the verbs that take ``--stack`` but read no manifests (history, state, unlock).
+    """
+    try:
+        commit = resolve_commit(repo, "HEAD")
+        config = load_config(_config_text(repo, commit, dirty=False), CONFIG_FILE)
+    except SourceError:
+        return default_stack_name(repo)
+    return config.stack or default_stack_name(repo)
 
 
 def read_source(options: SourceOptions, *, commit: str | None = None) -> Source:

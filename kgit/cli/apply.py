@@ -29,6 +29,7 @@ from kgit.cli.common import (
     handle_errors,
     progress,
     remote_options,
+    resolve_stack,
     use_color,
 )
 
@@ -264,7 +265,8 @@ def _print_summary(report: ApplyReport) -> None:
 
 def force_unlock(
     lock_id: Annotated[str, typer.Argument(metavar="ID", help="The lock ID the error named.")],
-    stack: Annotated[str, typer.Option("--stack", "-s", help="The locked stack.")],
+    stack: Stack = None,
+    repo: Repo = Path(),
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     state_namespace: StateNamespace = None,
@@ -284,7 +286,8 @@ def force_unlock(
 def run_force_unlock(
     *,
     lock_id: str,
-    stack: str,
+    stack: str | None,
+    repo: Path,
     kubeconfig: str | None,
     context: str | None,
     state_namespace: str | None,
@@ -294,6 +297,7 @@ def run_force_unlock(
     """The body of ``kgit force-unlock``."""
     from kgit.state.lock import describe_lock, force_unlock
 
+    stack = resolve_stack(stack, repo)
     namespace = state_namespace or "kgit-system"
     cluster = connect_cluster(kubeconfig, context)
     try:
@@ -314,7 +318,8 @@ def run_force_unlock(
 
 
 def history(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack.")],
+    stack: Stack = None,
+    repo: Repo = Path(),
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     state_namespace: StateNamespace = None,
@@ -326,10 +331,12 @@ def history(
 
     Example:
 
-      kgit history --stack web
+      kgit history                 # the stack of the checkout here
+
+      kgit history --stack web --format json
     """
     run_history(
-        stack=stack,
+        stack=resolve_stack(stack, repo),
         kubeconfig=kubeconfig,
         context=context,
         state_namespace=state_namespace,

@@ -112,6 +112,31 @@ StateNamespace = Annotated[
     str | None,
     typer.Option("--state-namespace", help="Namespace of the state Secrets (default kgit-system)."),
 ]
+# How image automation asks registries (kgit images, kgit watch --images).
+DockerConfig = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--docker-config",
+        help="A Docker config.json or a pull Secret manifest with registry credentials "
+        "(repeatable; default: ~/.docker/config.json if present).",
+        show_default=False,
+    ),
+]
+PullSecret = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--pull-secret",
+        help="A dockerconfigjson Secret in the cluster, as namespace/name (repeatable).",
+        show_default=False,
+    ),
+]
+RegistryTimeout = Annotated[
+    float, typer.Option("--registry-timeout", help="Seconds to wait for a registry's answer.")
+]
+CacheMaxAge = Annotated[
+    float,
+    typer.Option("--cache-max-age", help="Use tag lists fetched less than this many seconds ago."),
+]
 Color = Annotated[
     bool | None,
     typer.Option(
@@ -123,6 +148,15 @@ Color = Annotated[
 Verbose = Annotated[
     bool, typer.Option("--verbose", "-v", help="Show the traceback of unexpected errors.")
 ]
+
+
+def resolve_stack(stack: str | None, repo: Path) -> str:
+    """``--stack``, else the stack the checkout at ``--repo`` plans (kgit.yaml or its name)."""
+    if stack:
+        return stack
+    from kgit.planner import stack_of_repo
+
+    return stack_of_repo(repo)
 
 
 def use_color(choice: bool | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,12 +10,14 @@ import typer
 from kgit.cli.common import (
     Context,
     Kubeconfig,
+    Repo,
     StateNamespace,
     Verbose,
     as_json,
     connect_cluster,
     echo,
     handle_errors,
+    resolve_stack,
 )
 
 app = typer.Typer(
@@ -31,7 +34,10 @@ def check_format(fmt: str) -> str:
 
 
 Format = Annotated[str, typer.Option("--format", "-f", help="text or json.", callback=check_format)]
-StackName = Annotated[str, typer.Option("--stack", "-s", help="The stack.")]
+StackName = Annotated[
+    str | None,
+    typer.Option("--stack", "-s", help="The stack; default: the one the checkout at --repo plans."),
+]
 
 
 @app.command("list")
@@ -76,7 +82,8 @@ def run_list(
 
 @app.command("show")
 def show(
-    stack: StackName,
+    stack: StackName = None,
+    repo: Repo = Path(),
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     state_namespace: StateNamespace = None,
@@ -90,7 +97,7 @@ def show(
       kgit state show --stack web --format json
     """
     run_show(
-        stack=stack,
+        stack=resolve_stack(stack, repo),
         kubeconfig=kubeconfig,
         context=context,
         state_namespace=state_namespace,
@@ -156,7 +163,8 @@ def rm(
     keys: Annotated[
         list[str], typer.Argument(metavar="KEY...", help="Object keys group/kind/namespace/name.")
     ],
-    stack: StackName,
+    stack: StackName = None,
+    repo: Repo = Path(),
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     state_namespace: StateNamespace = None,
@@ -170,7 +178,7 @@ def rm(
     """
     run_rm(
         keys=keys,
-        stack=stack,
+        stack=resolve_stack(stack, repo),
         kubeconfig=kubeconfig,
         context=context,
         state_namespace=state_namespace,
