@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
         ("plan", "--detailed-exitcode", "--format", "yaml"),
         ("show", "plan.json", "--format", "yaml"),
         ("no-such-verb",),
-        ("state", "show"),
+        ("state", "rm"),
         ("state", "list", "--format", "yaml"),
     ],
 )
