@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kgit.cli.common import (
+    CacheMaxAge,
     Context,
+    DockerConfig,
     IdentityNamespace,
     InsecureSkipHostKeyCheck,
     KnownHosts,
     Kubeconfig,
     Paths,
+    PullSecret,
     Ref,
+    RegistryTimeout,
     SshKey,
     Stack,
     StateNamespace,
@@ -63,6 +67,14 @@ AllowEmpty = Annotated[
     bool, typer.Option(help="Allow an empty source to delete every object of the stack.")
 ]
 MaxDelete = Annotated[int | None, typer.Option(help="Most deletions a plan may hold.")]
+Images = Annotated[
+    bool,
+    typer.Option(
+        "--images",
+        help="Before each round, commit and push the newer image tags the workloads' "
+        "policies allow (as kgit images update), and apply that commit in the round.",
+    ),
+]
 
 
 def identity(
@@ -237,6 +249,11 @@ def watch(
     known_hosts: KnownHosts = None,
     insecure_skip_host_key_check: InsecureSkipHostKeyCheck = False,
     identity_namespace: IdentityNamespace = "kgit",
+    images: Images = False,
+    docker_config: DockerConfig = None,
+    pull_secret: PullSecret = None,
+    registry_timeout: RegistryTimeout = 10.0,
+    cache_max_age: CacheMaxAge = 300.0,
     verbose: Verbose = False,
 ) -> None:
     """Keep the cluster equal to Git: fetch, plan, apply, sleep; one log line a round.
@@ -250,6 +267,8 @@ def watch(
       kgit watch --git-url ssh://git@git.example.com/fleet.git --git-ref main --interval 5m
 
       kgit watch --git-url file:///srv/git/fleet.git --once --auto-apply none   # cron, report only
+
+      kgit watch --git-url git@github.com:org/fleet.git --images --pull-secret kgit/registry
     """
     options = _watch_options(**locals())
     log = _round_logger(log_format)
@@ -446,17 +465,29 @@ def _watch_options(
     known_hosts: Path | None,
     insecure_skip_host_key_check: bool,
     identity_namespace: str,
+    images: bool = False,
+    docker_config: list[Path] | None = None,
+    pull_secret: list[str] | None = None,
+    registry_timeout: float = 10.0,
+    cache_max_age: float = 300.0,
     **_: object,
 ) -> WatchOptions:
     """The watch options from the command line; a bad value exits 2 like typer's own."""
     from kgit.errors import ConfigError
+    from kgit.images.service import RegistryOptions
     from kgit.planner import PlanRequestOptions
+    from kgit.watch.images import ImageWatchOptions
     from kgit.watch.loop import WatchOptions, parse_duration
 
     try:
         seconds = parse_duration(interval)
     except ConfigError as err:
         raise typer.BadParameter(str(err), param_hint="--interval") from None
+    if not images and (docker_config or pull_secret):
+        raise typer.BadParameter(
+            "registry credentials serve image automation: add --images",
+            param_hint="--docker-config/--pull-secret",
+        )
     return WatchOptions(
         remote=remote_options(
             git_url,
@@ -478,6 +509,13 @@ def _watch_options(
         interval=seconds,
         plans_dir=plans_dir,
         lock_timeout=lock_timeout,
+        images=ImageWatchOptions(
+            RegistryOptions(timeout=registry_timeout, cache_max_age=cache_max_age),
+            tuple(docker_config or ()),
+            tuple(pull_secret or ()),
+        )
+        if images
+        else None,
     )
 
 
@@ -497,6 +535,8 @@ def _round_logger(fmt: str) -> Callable[[RoundReport], None]:
         raise typer.BadParameter(f"{fmt!r} is not one of text, json", param_hint="--log-format")
 
     def log(report: RoundReport) -> None:
+        for line in format_image_errors(report, fmt):
+            typer.echo(line)
         typer.echo(format_round(report, fmt))
 
     return log
@@ -517,6 +557,9 @@ def format_round(report: RoundReport, fmt: str) -> str:
         "delete": report.delete,
         "duration_seconds": round(report.seconds, 3),
     }
+    if report.images is not None:
+        fields["images"] = list(report.images.updated)
+        fields["image_errors"] = len(report.images.errors)
     if report.plan_file:
         fields["plan"] = report.plan_file
     if report.error:
@@ -532,8 +575,33 @@ def format_round(report: RoundReport, fmt: str) -> str:
         f"duration={report.seconds:.1f}s",
         f"trigger={report.trigger}",
     ]
+    if report.images is not None:
+        text.append(f"images={len(report.images.updated)}")
+        if report.images.errors:
+            text.append(f"image_errors={len(report.images.errors)}")
     if report.plan_file:
         text.append(f"plan={report.plan_file}")
     if report.error:
         text.append(f"error={json.dumps(report.error)}")
     return " ".join(text)
+
+
+def format_image_errors(report: RoundReport, fmt: str) -> list[str]:
+    """One log line per image (or policy) the round's image automation failed on."""
+    errors = report.images.errors if report.images is not None else ()
+    if fmt == "json":
+        return [
+            json.dumps(
+                {
+                    "time": report.started,
+                    "msg": "image error",
+                    "stack": report.stack,
+                    "commit": report.commit,
+                    "error": error,
+                },
+                separators=(",", ":"),
+            )
+            for error in errors
+        ]
+    prefix = f"{report.started} stack={report.stack or '-'} image_error="
+    return [prefix + json.dumps(error) for error in errors]

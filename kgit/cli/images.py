@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kgit.cli.common import (
+    CacheMaxAge,
     Context,
+    DockerConfig,
     Kubeconfig,
     Paths,
+    PullSecret,
     Ref,
+    RegistryTimeout,
     Repo,
     Verbose,
     as_json,
@@ -34,30 +38,6 @@ app = typer.Typer(
 )
 
 Format = Annotated[str, typer.Option("--format", "-f", help="text or json.")]
-DockerConfig = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--docker-config",
-        help="A Docker config.json or a pull Secret manifest with registry credentials "
-        "(repeatable; default: ~/.docker/config.json if present).",
-        show_default=False,
-    ),
-]
-PullSecret = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--pull-secret",
-        help="A dockerconfigjson Secret in the cluster, as namespace/name (repeatable).",
-        show_default=False,
-    ),
-]
-Timeout = Annotated[
-    float, typer.Option("--registry-timeout", help="Seconds to wait for a registry's answer.")
-]
-CacheMaxAge = Annotated[
-    float,
-    typer.Option("--cache-max-age", help="Use tag lists fetched less than this many seconds ago."),
-]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ask the registries, ignore the cache.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the change, commit nothing.")]
 NoPush = Annotated[bool, typer.Option("--no-push", help="Commit, but do not push.")]
@@ -113,7 +93,7 @@ def list_(
     pull_secret: PullSecret = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    registry_timeout: Timeout = 10.0,
+    registry_timeout: RegistryTimeout = 10.0,
     cache_max_age: CacheMaxAge = 300.0,
     refresh: Refresh = False,
     fmt: Format = "text",
@@ -180,7 +160,7 @@ def update(
     pull_secret: PullSecret = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
-    registry_timeout: Timeout = 10.0,
+    registry_timeout: RegistryTimeout = 10.0,
     cache_max_age: CacheMaxAge = 300.0,
     refresh: Refresh = False,
     fmt: Format = "text",

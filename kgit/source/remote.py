@@ -293,6 +293,55 @@ def open_source(
     return OpenedSource(path, commit, parsed.url, ref)
 
 
+def remote_branch(
+    cache: Path,
+    url: str,
+    ref: str,
+    ssh: SshOptions | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str:
+    """The branch of ``url`` that ``ref`` follows, to push a commit to: ``cache`` is the
+    URL's cached repository, as :func:`open_source` left it.
+
+    A branch name (or ``refs/heads/NAME``) is that branch. ``HEAD`` is the remote's
+    default branch, asked of the remote (``git ls-remote --symref``): the cache keeps
+    only its commit. Raises :class:`SourceError` for a tag or a commit, and when the
+    remote can't be asked or names no default branch.
+    """
+    parsed = parse_git_url(url)
+    with _open_repo(cache) as repo:
+        if ref == "HEAD":
+            try:
+                answer = repo.git.ls_remote(
+                    "--symref",
+                    "origin",
+                    "HEAD",
+                    env=git_environment(parsed, ssh),
+                    kill_after_timeout=timeout,
+                )
+            except git.GitCommandError as err:
+                raise SourceError(
+                    f"{parsed.url}: cannot ask for the default branch: {_stderr(err)}"
+                ) from err
+            for line in str(answer).splitlines():
+                target, _, name = line.partition("\t")
+                if name == "HEAD" and target.startswith("ref: refs/heads/"):
+                    return target.removeprefix("ref: refs/heads/")
+            raise SourceError(
+                f"{parsed.url}: the remote names no default branch: give --git-ref BRANCH"
+            )
+        branch = ref.removeprefix("refs/heads/")
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")
+        except git.GitCommandError:
+            raise SourceError(
+                f"{ref}: not a branch of {parsed.url} (a tag or a commit): kgit "
+                "commits to a branch; give --git-ref BRANCH"
+            ) from None
+    return branch
+
+
 @contextlib.contextmanager
 def _locked(path: Path, timeout: float) -> Iterator[None]:
     """Hold an exclusive ``flock`` on ``<path's parent>.lock`` (the cache entry's lock)."""

@@ -5,7 +5,9 @@ a held lock) becomes a ``failed`` round, logged and retried at the next one. App
 goes through :func:`kgit.apply.service.apply_stored` with the plan the round decided
 on, so what is applied is exactly what was judged safe, under the stack's lock, and
 journaled like any apply. SIGTERM and SIGINT stop the loop between rounds, or an apply
-between its batches (never mid-record).
+between its batches (never mid-record). With image automation (``kgit watch --images``),
+each round first commits and pushes the newer image tags, and plans that new commit;
+what fails in the image round is reported and the round goes on with Git as it was.
 
 Between rounds the watcher polls its status ConfigMap every second for a
 ``kgit sync`` request, and runs a round at once when one comes.
@@ -30,6 +32,7 @@ from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_
 from kgit.planner import PlanRequestOptions, default_stack_name, make_plan, read_source
 from kgit.state.lock import default_who
 from kgit.state.store import STATE_NAMESPACE
+from kgit.watch.images import ImagesDone, update_images
 from kgit.watch.remote import open_remote
 from kgit.watch.status import (
     WatchStatus,
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from kgit.cluster import Cluster
     from kgit.plan.model import Plan
     from kgit.planner import Source, SourceOptions
+    from kgit.watch.images import ImageWatchOptions
     from kgit.watch.remote import RemoteOptions
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -108,7 +112,10 @@ def parse_duration(text: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class WatchOptions:
-    """The watcher's settings; ``interval`` in seconds, varied by ±``jitter`` of itself."""
+    """The watcher's settings; ``interval`` in seconds, varied by ±``jitter`` of itself.
+
+    ``images`` set: an image automation round before each sync round.
+    """
 
     remote: RemoteOptions
     plan: PlanRequestOptions = field(default_factory=PlanRequestOptions)
@@ -118,6 +125,7 @@ class WatchOptions:
     plans_dir: Path = Path("plans")
     lock_timeout: float = 0.0
     poll_interval: float = 1.0
+    images: ImageWatchOptions | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +133,7 @@ class RoundReport:
     """One round, as logged: what was read, what happened, how long it took.
 
     ``add``/``change``/``delete`` count what was applied, or, for a pending plan,
-    what waits.
+    what waits. ``images`` is None when the round ran no image automation.
     """
 
     result: RoundResult
@@ -140,6 +148,7 @@ class RoundReport:
     delete: int = 0
     error: str = ""
     plan_file: str = ""
+    images: ImagesDone | None = None
 
     @property
     def exit_code(self) -> int:
@@ -216,11 +225,15 @@ class Watcher:
         commit = ""
         status: WatchStatus | None = None
         cluster: Cluster | None = None
+        images: ImagesDone | None = None
         try:
             cluster = self._connect()
             request = request or self._unanswered(cluster)
             self._last_request = max(self._last_request, request)
             source_options, commit = open_remote(cluster, remote)
+            images = self._update_images(cluster, source_options, commit)
+            if images is not None and images.commit:
+                commit = images.commit  # the sync round applies what the images round pushed
             source = read_source(source_options, commit=commit)
             status = self._begin(cluster, source_options, source, commit, request)
             outcome = self._plan_and_apply(cluster, source_options, source, status)
@@ -242,6 +255,7 @@ class Watcher:
             delete=outcome.counts[2],
             error=outcome.error,
             plan_file=outcome.plan_file,
+            images=images,
         )
         try:
             if cluster is not None and self._stack and self._namespace:
@@ -254,6 +268,27 @@ class Watcher:
             if cluster is not None:
                 cluster.close()
         return report
+
+    def _update_images(
+        self, cluster: Cluster, source_options: SourceOptions, commit: str
+    ) -> ImagesDone | None:
+        """The image round, when asked for; whatever fails in it is only reported."""
+        options = self._options.images
+        if options is None:
+            return None
+        try:
+            return update_images(
+                cluster,
+                self._options.remote,
+                source_options.repo,
+                commit,
+                options,
+                lambda: self._connect(probe=False, workers=1),
+            )
+        except KgitError as err:
+            return ImagesDone(errors=(_clip(str(err)),))
+        except Exception as err:  # image automation must never keep Git from the cluster
+            return ImagesDone(errors=(_clip(f"unexpected {type(err).__name__}: {err}"),))
 
     def _blank(self) -> WatchStatus:
         return WatchStatus(self._stack, self._namespace)

@@ -1,4 +1,4 @@
-"""Real registries for the image tests: Debian's docker-registry on loopback.
+"""Real registries for the tests: Debian's docker-registry on loopback.
 
 :class:`Registry` starts ``/usr/bin/docker-registry serve CONFIG`` on a free port with
 filesystem storage in a temporary directory, optionally behind htpasswd basic auth or
