@@ -8,10 +8,14 @@ values are replaced by keyed digests before anything else sees them.
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Any
+
+from kgit.manifests.keys import group_of
 
 STACK_LABEL = "kgit.dev/stack"
 SOURCE_ANNOTATION = "kgit.dev/source"
@@ -49,6 +53,51 @@ def secret_digest(value: bytes, key: bytes) -> str:
     return DIGEST_PREFIX + hmac.new(key, value, hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class SensitiveRule:
+    """A ``kgit.yaml`` rule: values of matching objects masked like Secret data.
+
+    The values under ``keys`` (shell globs) of the object's ``data`` and ``binaryData``
+    maps (a ConfigMap's) are replaced by keyed digests wherever kgit keeps or shows
+    them; the keys themselves stay visible, as a Secret's do. ``group``, ``kind``,
+    ``namespace`` and ``name`` are shell globs; ``*`` matches all.
+    """
+
+    keys: tuple[str, ...] = ("*",)
+    group: str = "*"
+    kind: str = "*"
+    namespace: str = "*"
+    name: str = "*"
+    reason: str = ""
+
+    def matches(self, obj: dict[str, Any]) -> bool:
+        """True when this rule applies to ``obj`` (namespace as resolved, "" if none)."""
+        meta = obj.get("metadata") or {}
+        return all(
+            fnmatch.fnmatchcase(str(value), pattern)
+            for value, pattern in (
+                (group_of(str(obj.get("apiVersion") or "")), self.group),
+                (obj.get("kind") or "", self.kind),
+                (meta.get("namespace") or "", self.namespace),
+                (meta.get("name") or "", self.name),
+            )
+        )
+
+
+def _masked(value: Any, key: bytes, *, encoded: bool) -> Any:
+    """A value's keyed digest (of its bytes, base64-decoded when ``encoded``)."""
+    if isinstance(value, str) and value.startswith(DIGEST_PREFIX):
+        return value  # masked already
+    if not encoded:
+        return secret_digest(str(value).encode(), key)
+    try:
+        raw = base64.b64decode(str(value), validate=True)
+    except ValueError:
+        # Not base64: the server will refuse it; digest the text so it still compares.
+        raw = str(value).encode()
+    return secret_digest(raw, key)
+
+
 def mask_secret(obj: dict[str, Any], key: bytes) -> dict[str, Any]:
     """Fold ``stringData`` into ``data`` and replace every value by its keyed digest.
 
@@ -56,23 +105,43 @@ def mask_secret(obj: dict[str, Any], key: bytes) -> dict[str, Any]:
     equal to its live form. Values already masked are left as they are.
     """
     out = dict(obj)
-    data: dict[str, Any] = {}
-    for name, value in (obj.get("data") or {}).items():
-        if isinstance(value, str) and value.startswith(DIGEST_PREFIX):
-            data[name] = value
-            continue
-        try:
-            raw = base64.b64decode(str(value), validate=True)
-        except ValueError:
-            # Not base64: the server will refuse it; digest the text so it still compares.
-            raw = str(value).encode()
-        data[name] = secret_digest(raw, key)
+    data: dict[str, Any] = {
+        name: _masked(value, key, encoded=True) for name, value in (obj.get("data") or {}).items()
+    }
     for name, value in (obj.get("stringData") or {}).items():
         data[name] = secret_digest(str(value).encode(), key)
     out.pop("stringData", None)
     if data or "data" in obj:
         out["data"] = data
     return out
+
+
+def mask_sensitive(
+    obj: dict[str, Any], key: bytes, rules: tuple[SensitiveRule, ...]
+) -> dict[str, Any]:
+    """Replace the values ``rules`` mark sensitive by their keyed digests (``obj`` if none)."""
+    matching = [rule for rule in rules if rule.matches(obj)]
+    if not matching:
+        return obj
+    out = dict(obj)
+    for field in ("data", "binaryData"):
+        values = obj.get(field)
+        if not isinstance(values, dict):
+            continue
+        out[field] = {
+            name: (
+                _masked(value, key, encoded=field == "binaryData")
+                if any(fnmatch.fnmatchcase(name, p) for rule in matching for p in rule.keys)
+                else value
+            )
+            for name, value in values.items()
+        }
+    return out
+
+
+def is_masked(obj: dict[str, Any], rules: tuple[SensitiveRule, ...] = ()) -> bool:
+    """True for objects whose values kgit masks: Secrets, and those ``rules`` match."""
+    return is_secret(obj) or any(rule.matches(obj) for rule in rules)
 
 
 def strip_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
@@ -101,23 +170,36 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
-def normalize(obj: dict[str, Any], hmac_key: bytes) -> dict[str, Any]:
-    """What kgit compares of any object: server fields stripped, Secret values masked."""
+def normalize(
+    obj: dict[str, Any], hmac_key: bytes, sensitive: tuple[SensitiveRule, ...] = ()
+) -> dict[str, Any]:
+    """What kgit compares of any object: server fields stripped, sensitive values masked.
+
+    Secret values are always masked; ``sensitive`` (kgit.yaml's rules) mark others.
+    """
     out = strip_server_fields(obj)
-    return mask_secret(out, hmac_key) if is_secret(out) else out
+    if is_secret(out):
+        return mask_secret(out, hmac_key)
+    return mask_sensitive(out, hmac_key, sensitive)
 
 
-def normalize_live(obj: dict[str, Any], hmac_key: bytes) -> dict[str, Any]:
-    """A live object for comparison: Secret values masked, ``managedFields`` kept.
+def normalize_live(
+    obj: dict[str, Any], hmac_key: bytes, sensitive: tuple[SensitiveRule, ...] = ()
+) -> dict[str, Any]:
+    """A live object for comparison: sensitive values masked, ``managedFields`` kept.
 
     ``managedFields`` name who last wrote a drifted field; the rest of the server
     metadata stays too (``resourceVersion`` and ``uid`` are needed for staleness and
-    prune preconditions). The last-applied annotation may hold Secret values, so it goes.
+    prune preconditions). The last-applied annotation of a masked object holds its
+    values in clear, so it goes.
     """
-    out = mask_secret(obj, hmac_key) if is_secret(obj) else dict(obj)
+    if is_secret(obj):
+        out = mask_secret(obj, hmac_key)
+    else:
+        out = dict(mask_sensitive(obj, hmac_key, sensitive))
     meta = out.get("metadata") or {}
     annotations = meta.get("annotations") or {}
-    if LAST_APPLIED_ANNOTATION in annotations and is_secret(obj):
+    if LAST_APPLIED_ANNOTATION in annotations and is_masked(obj, sensitive):
         meta = dict(meta)
         meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED_ANNOTATION}
         out["metadata"] = meta

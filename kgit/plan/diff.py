@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from kgit.manifests.normalize import DIGEST_PREFIX
 from kgit.plan.model import Cause, FieldChange, FieldOp
 from kgit.plan.paths import Item, Path, covers, flatten, format_path, lookup, same
 from kgit.plan.rules import ignored_path
@@ -24,8 +25,11 @@ def managed_paths(desired: Mapping[str, Any], recorded: Mapping[str, Any] | None
     return paths
 
 
-def _is_sensitive(obj: Mapping[str, Any], path: Path) -> bool:
-    return obj.get("kind") == "Secret" and bool(path) and path[0] in ("data", "stringData")
+def _is_sensitive(obj: Mapping[str, Any], path: Path, *values: Any) -> bool:
+    """A Secret's value, or one a kgit.yaml rule masked (a keyed digest stands for it)."""
+    if obj.get("kind") == "Secret" and bool(path) and path[0] in ("data", "stringData"):
+        return True
+    return any(isinstance(v, str) and v.startswith(DIGEST_PREFIX) for v in values)
 
 
 def compute_field_changes(
@@ -63,7 +67,7 @@ def compute_field_changes(
                 cause=cause,
                 manager=manager,
                 managed_at=when,
-                sensitive=_is_sensitive(desired, path),
+                sensitive=_is_sensitive(desired, path, before, after),
             )
         )
     return tuple(changes)
@@ -102,7 +106,7 @@ def create_fields(desired: Mapping[str, Any]) -> tuple[FieldChange, ...]:
             path=format_path(path),
             op=FieldOp.ADD,
             after=value,
-            sensitive=_is_sensitive(desired, path),
+            sensitive=_is_sensitive(desired, path, value),
         )
         for path, value in flatten(dict(desired)).items()
     )

@@ -1,0 +1,78 @@
+"""Masking: Secret values, and values kgit.yaml's sensitive rules mark, become digests."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from kgit.manifests.normalize import (
+    LAST_APPLIED_ANNOTATION,
+    SensitiveRule,
+    normalize,
+    normalize_live,
+    secret_digest,
+)
+from kgit.plan.diff import compute_field_changes, create_fields
+
+pytestmark = pytest.mark.unit
+
+KEY = b"k" * 32
+CANARY = "canary-8d1f"
+
+
+def configmap(name: str = "app", namespace: str = "web", **data: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": data,
+    }
+
+
+def test_a_rule_masks_the_keys_it_names_and_only_in_objects_it_matches() -> None:
+    rules = (SensitiveRule(keys=("password", "*token*"), kind="ConfigMap", name="app"),)
+    obj = configmap(password=CANARY, api_token=CANARY, colour="blue")
+    obj["binaryData"] = {"password": base64.b64encode(CANARY.encode()).decode()}
+    masked = normalize(obj, KEY, rules)
+    digest = secret_digest(CANARY.encode(), KEY)
+    assert masked["data"] == {"password": digest, "api_token": digest, "colour": "blue"}
+    # binaryData is base64: its bytes are digested, so both forms compare equal.
+    assert masked["binaryData"] == {"password": digest}
+    assert normalize(masked, KEY, rules) == masked  # masking twice changes nothing
+    other = configmap(name="other", password=CANARY)
+    assert normalize(other, KEY, rules)["data"] == {"password": CANARY}
+    assert normalize(obj, KEY)["data"]["password"] == CANARY  # no rules, no masking
+
+
+def test_a_rule_without_keys_masks_every_value() -> None:
+    masked = normalize(configmap(a=CANARY, b=CANARY), KEY, (SensitiveRule(namespace="web"),))
+    assert CANARY not in json.dumps(masked)
+
+
+def test_the_last_applied_annotation_of_a_masked_object_goes() -> None:
+    live = configmap(password=CANARY)
+    live["metadata"]["annotations"] = {
+        LAST_APPLIED_ANNOTATION: json.dumps(configmap(password=CANARY)),
+        "team": "web",
+    }
+    rules = (SensitiveRule(keys=("password",)),)
+    masked = normalize_live(live, KEY, rules)
+    assert CANARY not in json.dumps(masked)
+    assert masked["metadata"]["annotations"] == {"team": "web"}
+    assert LAST_APPLIED_ANNOTATION in normalize_live(live, KEY)["metadata"]["annotations"]
+
+
+def test_masked_values_are_sensitive_field_changes() -> None:
+    rules = (SensitiveRule(keys=("password",)),)
+    before = normalize(configmap(password="old", colour="blue"), KEY, rules)
+    after = normalize(configmap(password=CANARY, colour="red"), KEY, rules)
+    changes = {c.path: c for c in compute_field_changes(after, before, before, after)}
+    assert changes["data.password"].sensitive and not changes["data.colour"].sensitive
+    created = {c.path: c for c in create_fields(after)}
+    assert created["data.password"].sensitive and not created["data.colour"].sensitive
+    dropped = normalize(configmap(colour="red"), KEY, rules)
+    removed = {c.path: c for c in compute_field_changes(dropped, before, before, dropped)}
+    assert removed["data.password"].sensitive
