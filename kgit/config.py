@@ -15,6 +15,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kgit.errors import ConfigError
+from kgit.manifests.normalize import SensitiveRule
 from kgit.plan.rules import IgnoreRule
 
 CONFIG_FILE = "kgit.yaml"
@@ -25,8 +26,18 @@ DEFAULT_IGNORE_RULES: tuple[IgnoreRule, ...] = ()
 
 # The stack names a label value, a Secret and a Lease: a DNS label fits all three.
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_KEYS = ("stack", "paths", "stateNamespace", "defaultNamespace", "maxDelete", "ignore")
-_RULE_KEYS = ("group", "kind", "namespace", "name", "fields", "reason")
+_KEYS = (
+    "stack",
+    "paths",
+    "stateNamespace",
+    "defaultNamespace",
+    "maxDelete",
+    "ignore",
+    "sensitive",
+)
+_MATCH_KEYS = ("group", "kind", "namespace", "name")
+_RULE_KEYS = (*_MATCH_KEYS, "fields", "reason")
+_SENSITIVE_KEYS = (*_MATCH_KEYS, "keys", "reason")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class Config:
     default_namespace: str = "default"
     ignore: tuple[IgnoreRule, ...] = ()
     max_delete: int | None = None
+    sensitive: tuple[SensitiveRule, ...] = ()
 
 
 def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
@@ -87,6 +99,11 @@ def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
         settings["ignore"] = tuple(
             reader.rule(node, f"ignore[{i}]")
             for i, node in enumerate(reader.sequence(fields["ignore"], "ignore"))
+        )
+    if "sensitive" in fields:
+        settings["sensitive"] = tuple(
+            reader.sensitive_rule(node, f"sensitive[{i}]")
+            for i, node in enumerate(reader.sequence(fields["sensitive"], "sensitive"))
         )
     return Config(**settings)
 
@@ -169,13 +186,32 @@ class _Reader:
         )
         if not paths:
             raise self.error(fields["fields"], f"{key}.fields", "must list at least one field")
-        match = {
+        return IgnoreRule(fields=paths, reason=self.reason(fields, key), **self.match(fields, key))
+
+    def sensitive_rule(self, node: Node, key: str) -> SensitiveRule:
+        fields = self.mapping(node, key, _SENSITIVE_KEYS)
+        keys: tuple[str, ...] = ("*",)
+        if "keys" in fields:
+            keys = tuple(
+                self.string(item, f"{key}.keys[{i}]")
+                for i, item in enumerate(self.sequence(fields["keys"], f"{key}.keys"))
+            )
+            if not keys:
+                raise self.error(
+                    fields["keys"], f"{key}.keys", "must list at least one key (omit it for all)"
+                )
+        return SensitiveRule(keys=keys, reason=self.reason(fields, key), **self.match(fields, key))
+
+    def match(self, fields: dict[str, Node], key: str) -> dict[str, str]:
+        """The object patterns of a rule (group, kind, namespace, name)."""
+        return {
             # group "" is the core API group; the other patterns can't be empty.
             field: self.string(fields[field], f"{key}.{field}", empty=field == "group")
-            for field in ("group", "kind", "namespace", "name")
+            for field in _MATCH_KEYS
             if field in fields
         }
-        reason = ""
-        if "reason" in fields:
-            reason = self.string(fields["reason"], f"{key}.reason", empty=True)
-        return IgnoreRule(fields=paths, reason=reason, **match)
+
+    def reason(self, fields: dict[str, Node], key: str) -> str:
+        if "reason" not in fields:
+            return ""
+        return self.string(fields["reason"], f"{key}.reason", empty=True)

@@ -9,6 +9,7 @@ import pytest
 from kgit.config import DEFAULT_IGNORE_RULES, Config, load_config
 from kgit.errors import ConfigError
 from kgit.manifests.keys import ObjectKey
+from kgit.manifests.normalize import SensitiveRule
 from kgit.plan.rules import IgnoreRule
 
 pytestmark = pytest.mark.unit
@@ -138,3 +139,43 @@ def test_the_name_given_is_used_in_messages() -> None:
 
 def test_absurd_nesting_is_an_error_not_a_crash() -> None:
     assert error("stack: " + "[" * 5000 + "]" * 5000).startswith("kgit.yaml")
+
+
+def test_sensitive_rules() -> None:
+    config = load_config(
+        textwrap.dedent(
+            """
+            sensitive:
+              - kind: ConfigMap
+                name: app-*
+                keys: [password, "*token*"]
+                reason: the database password
+              - namespace: vault
+            """
+        )
+    )
+    assert config.sensitive == (
+        SensitiveRule(
+            keys=("password", "*token*"),
+            kind="ConfigMap",
+            name="app-*",
+            reason="the database password",
+        ),
+        SensitiveRule(namespace="vault"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sensitive: yes\n", "kgit.yaml:1: sensitive: must be a list"),
+        (
+            "sensitive:\n  - keys: []\n",
+            "kgit.yaml:2: sensitive[0].keys: must list at least one key",
+        ),
+        ("sensitive:\n  - fields: [a]\n", "kgit.yaml:2: sensitive[0]: unknown key 'fields'"),
+        ("sensitive:\n  - keys: [{a: b}]\n", "kgit.yaml:2: sensitive[0].keys[0]: must be a"),
+    ],
+)
+def test_sensitive_rule_errors(text: str, expected: str) -> None:
+    assert error(text).startswith(expected)
