@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from kgit.cluster.client import Cluster
     from kgit.cluster.discovery import Resource
     from kgit.manifests.load import Manifest
+    from kgit.manifests.normalize import SensitiveRule
     from kgit.plan.model import Plan
     from kgit.plan.rules import IgnoreRule
     from kgit.state.store import StateHandle
@@ -168,6 +169,7 @@ class Gathered:
     existing_namespaces: frozenset[str]
     source: Source
     rules: tuple[IgnoreRule, ...]
+    sensitive: tuple[SensitiveRule, ...] = ()
 
 
 def gather(
@@ -199,7 +201,7 @@ def gather(
         handle = save_state(cluster, handle, handle.state)
     state = handle.state
     say(f"read {len(keyed)} objects from {source.commit[:12]}; state serial {handle.serial}")
-    desired, desired_objects = build_desired(keyed, stack, state.hmac_key)
+    desired, desired_objects = build_desired(keyed, stack, state.hmac_key, config.sensitive)
 
     pending = frozenset(k for k in crd_kinds(manifests) if discovery.lookup(*k) is None)
     kinds = {(k.group, k.kind) for k in (*desired, *state.objects)}
@@ -228,7 +230,7 @@ def gather(
         for item in items:
             key = key_of(item, namespaced=namespaced)
             if key in wanted:
-                live[key] = LiveObject(key, normalize_live(item, state.hmac_key))
+                live[key] = LiveObject(key, normalize_live(item, state.hmac_key, config.sensitive))
     return Gathered(
         stack=stack,
         handle=handle,
@@ -246,6 +248,7 @@ def gather(
         ),
         source=source,
         rules=config.ignore,
+        sensitive=config.sensitive,
     )
 
 
@@ -283,6 +286,7 @@ def make_plan(
             for key in to_check
         },
         seen.handle.state.hmac_key,
+        seen.sensitive,
     )
     plan = compute_plan(
         dataclasses.replace(inputs, dry_runs=dry_runs),
@@ -309,14 +313,17 @@ def make_plan(
 
 
 def build_desired(
-    keyed: list[tuple[ObjectKey, Manifest]], stack: str, hmac_key: bytes
+    keyed: list[tuple[ObjectKey, Manifest]],
+    stack: str,
+    hmac_key: bytes,
+    sensitive: tuple[SensitiveRule, ...] = (),
 ) -> tuple[dict[ObjectKey, dict[str, Any]], list[DesiredObject]]:
     """The objects to apply (labelled, unmasked) and their masked, digested forms."""
     desired: dict[ObjectKey, dict[str, Any]] = {}
     objects: list[DesiredObject] = []
     for key, manifest in keyed:
         obj = prepare_desired(manifest.obj, stack)
-        masked = normalize(obj, hmac_key)
+        masked = normalize(obj, hmac_key, sensitive)
         desired[key] = obj
         objects.append(DesiredObject(key, masked, manifest.where, object_digest(masked)))
     return desired, objects
@@ -345,7 +352,10 @@ def _without(obj: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
 
 
 def dry_run_all(
-    cluster: Cluster, objects: Mapping[ObjectKey, dict[str, Any]], hmac_key: bytes
+    cluster: Cluster,
+    objects: Mapping[ObjectKey, dict[str, Any]],
+    hmac_key: bytes,
+    sensitive: tuple[SensitiveRule, ...] = (),
 ) -> dict[ObjectKey, DryRun]:
     """Server-side dry-run apply of each object, concurrently; refusals become data."""
 
@@ -358,7 +368,7 @@ def dry_run_all(
             return DryRun(
                 key, error=f"{key.subject}: dry-run failed ({err.reason}): {err.server_message}"
             )
-        return DryRun(key, normalize(result, hmac_key))
+        return DryRun(key, normalize(result, hmac_key, sensitive))
 
     futures = {key: cluster.submit(one, key, obj) for key, obj in objects.items()}
     return {key: future.result() for key, future in futures.items()}

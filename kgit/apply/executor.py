@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from kgit.apply.model import ApplyOptions
     from kgit.cluster.client import Cluster
     from kgit.manifests.keys import ObjectKey
+    from kgit.manifests.normalize import SensitiveRule
     from kgit.plan.model import ObjectChange, Plan
     from kgit.plan.rules import IgnoreRule
     from kgit.state.lock import Lock
@@ -110,6 +111,7 @@ def apply_plan(
     options: ApplyOptions,
     *,
     rules: tuple[IgnoreRule, ...] = (),
+    sensitive: tuple[SensitiveRule, ...] = (),
     lock: Lock | None = None,
     stop: threading.Event | None = None,
     on_result: Callable[[ObjectResult], None] | None = None,
@@ -117,7 +119,8 @@ def apply_plan(
     """Apply ``plan``'s changes to the cluster, journaling each batch in the state.
 
     ``desired`` are the objects to apply (unmasked, as read from Git at the plan's
-    commit). Stops between batches when ``stop`` is set or ``lock`` is lost; the report
+    commit); ``sensitive`` are kgit.yaml's rules for what the state records masked.
+    Stops between batches when ``stop`` is set or ``lock`` is lost; the report
     then says it was interrupted. Raises :class:`ApplyError` before any change for
     replacements or adoptions not allowed by ``options``.
     """
@@ -144,7 +147,7 @@ def apply_plan(
     digester = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kgit-digest")
     digest = digester.submit(plan_digest, plan)
     digester.shutdown(wait=False)
-    settled = _settled(journal.objects, plan, desired, key)
+    settled = _settled(journal.objects, plan, desired, key, sensitive)
     if settled:
         journal.save({**journal.objects, **settled})
     with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
@@ -155,7 +158,7 @@ def apply_plan(
             before = journal.objects
             ahead = dict(before)
             applied = {
-                c.key: normalize(desired[c.key], key)
+                c.key: normalize(desired[c.key], key, sensitive)
                 for c in batch
                 if c.key in desired and not is_removal(c)
             }
@@ -215,13 +218,17 @@ def _settled(
     plan: Plan,
     desired: Mapping[ObjectKey, dict[str, Any]],
     hmac_key: bytes,
+    sensitive: tuple[SensitiveRule, ...],
 ) -> dict[ObjectKey, RecordedObject]:
     """Records an interrupted apply left pending that this plan leaves unchanged: the plan
     found them equal to Git, so they are confirmed as Git's (else they stay pending)."""
     changed = {c.key for c in plan.changes}
     return {
         key: RecordedObject(
-            key, normalize(desired[key], hmac_key), uid=record.uid, applied_at=record.applied_at
+            key,
+            normalize(desired[key], hmac_key, sensitive),
+            uid=record.uid,
+            applied_at=record.applied_at,
         )
         for key, record in objects.items()
         if record.pending and key in desired and key not in changed
