@@ -69,6 +69,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="session")
+def controlplane() -> ModuleType:
+    """scripts/controlplane as a module: certificates, free ports, extra control planes."""
+    return load_controlplane()
+
+
+@pytest.fixture(scope="session")
 def kubectl() -> Path:
     """The real kubectl built with the control plane, to change objects as users do."""
     path = load_controlplane().kubernetes_bin() / "kubectl"
