@@ -30,6 +30,8 @@ from kgit.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from kgit.images.service import EditVerb, ImageRoundResult, RegistryOptions
 
 app = typer.Typer(
@@ -255,57 +257,49 @@ def _edit(
     echo(line)
 
 
-def automate(
-    workload: WorkloadArg,
-    repo: Repo = Path(),
-    path: Paths = None,
-    dry_run: DryRun = False,
-    no_push: NoPush = False,
-    verbose: Verbose = False,
-) -> None:
+def _annotation_verb(verb: EditVerb, doc: str) -> Callable[..., None]:
+    """The command for a verb that only turns one workload annotation on or off, in Git."""
+
+    def command(
+        workload: WorkloadArg,
+        repo: Repo = Path(),
+        path: Paths = None,
+        dry_run: DryRun = False,
+        no_push: NoPush = False,
+        verbose: Verbose = False,
+    ) -> None:
+        _edit(
+            verb,
+            workload=workload,
+            repo=repo,
+            path=path,
+            dry_run=dry_run,
+            no_push=no_push,
+            verbose=verbose,
+        )
+
+    # typer names the command and writes its help from these.
+    command.__name__ = command.__qualname__ = verb
+    command.__doc__ = doc
+    return command
+
+
+automate = _annotation_verb(
+    "automate",
     """Turn on image automation for a workload (kgit.dev/automated: "true"), in Git.
 
     Example:
 
       kgit automate default:deployment/podinfo
-    """
-    _edit("automate", **locals())
-
-
-def deautomate(
-    workload: WorkloadArg,
-    repo: Repo = Path(),
-    path: Paths = None,
-    dry_run: DryRun = False,
-    no_push: NoPush = False,
-    verbose: Verbose = False,
-) -> None:
-    """Turn off image automation for a workload (removes the automated annotation)."""
-    _edit("deautomate", **locals())
-
-
-def lock(
-    workload: WorkloadArg,
-    repo: Repo = Path(),
-    path: Paths = None,
-    dry_run: DryRun = False,
-    no_push: NoPush = False,
-    verbose: Verbose = False,
-) -> None:
-    """Lock a workload: automation leaves its images alone (kgit.dev/locked: "true")."""
-    _edit("lock", **locals())
-
-
-def unlock(
-    workload: WorkloadArg,
-    repo: Repo = Path(),
-    path: Paths = None,
-    dry_run: DryRun = False,
-    no_push: NoPush = False,
-    verbose: Verbose = False,
-) -> None:
-    """Unlock a workload (removes the locked annotation)."""
-    _edit("unlock", **locals())
+    """,
+)
+deautomate = _annotation_verb(
+    "deautomate", "Turn off image automation for a workload (removes the automated annotation)."
+)
+lock = _annotation_verb(
+    "lock", 'Lock a workload: automation leaves its images alone (kgit.dev/locked: "true").'
+)
+unlock = _annotation_verb("unlock", "Unlock a workload (removes the locked annotation).")
 
 
 def policy(
