@@ -67,6 +67,14 @@ class TransportError(Exception):
         self.not_sent = not_sent
 
 
+def _unanswered(err: urllib3.exceptions.HTTPError) -> TransportError:
+    """urllib3's error as a :class:`TransportError`; only a failed connect surely sent nothing."""
+    not_sent = isinstance(
+        err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+    )
+    return TransportError(str(getattr(err, "reason", None) or err), not_sent=not_sent)
+
+
 class Transport(Protocol):
     """Sends one request and returns (status, headers, body), or raises TransportError."""
 
@@ -232,12 +240,7 @@ class NativeTransport:
                 redirect=False,
             )
         except urllib3.exceptions.HTTPError as err:
-            not_sent = isinstance(
-                err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
-            )
-            raise TransportError(
-                str(getattr(err, "reason", None) or err), not_sent=not_sent
-            ) from err
+            raise _unanswered(err) from err
         return resp.status, dict(resp.headers.items()), resp.data
 
     def close(self) -> None:
@@ -294,12 +297,7 @@ class KubernetesTransport:
             finally:
                 raw.response.release_conn()
         except urllib3.exceptions.HTTPError as err:
-            not_sent = isinstance(
-                err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
-            )
-            raise TransportError(
-                str(getattr(err, "reason", None) or err), not_sent=not_sent
-            ) from err
+            raise _unanswered(err) from err
         except ApiException as err:
             # The client turns TLS failures into an ApiException without a status.
             raise TransportError(
