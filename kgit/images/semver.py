@@ -210,13 +210,10 @@ def _caret(
 def _x_range(
     major: int | None, minor: int | None, patch: int | None, floor: Version
 ) -> list[_Comparator]:
-    if major is None:
-        return [_Comparator(">=", Version(0, 0, 0))]
-    if minor is None:
-        return [_Comparator(">=", floor), _Comparator("<", _next(major))]
-    if patch is None:
-        return [_Comparator(">=", floor), _Comparator("<", _next(major, minor))]
-    return [_Comparator("=", floor)]
+    if patch is not None:
+        return [_Comparator("=", floor)]
+    # A partial version ("1", "1.2.x") covers what it leaves unnamed, as "~" does.
+    return _tilde(major, minor, patch, floor)
 
 
 def _primitive(
