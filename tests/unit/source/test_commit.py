@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
+from sourcelib import git
 
 from kgit.errors import SourceError
 from kgit.source.commit import commit_and_push
@@ -15,24 +14,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 pytestmark = pytest.mark.unit
-
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "kgit test",
-    "GIT_AUTHOR_EMAIL": "test@kgit.invalid",
-    "GIT_COMMITTER_NAME": "kgit test",
-    "GIT_COMMITTER_EMAIL": "test@kgit.invalid",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` and return its stdout."""
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=_ENV, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture

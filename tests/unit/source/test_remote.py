@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sourcelib import GIT_ENV, git
 
 from kgit.errors import SourceError
 from kgit.source.git import read_commit_files, remote_url
@@ -24,23 +24,6 @@ from kgit.source.remote import (
 )
 
 pytestmark = pytest.mark.unit
-
-_ENV = {
-    **os.environ,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "kgit test",
-    "GIT_AUTHOR_EMAIL": "test@kgit.invalid",
-    "GIT_COMMITTER_NAME": "kgit test",
-    "GIT_COMMITTER_EMAIL": "test@kgit.invalid",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=repo, env=_ENV, check=True, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 @pytest.mark.parametrize(
@@ -272,7 +255,7 @@ def test_processes_share_the_cache_safely(upstream: Path, tmp_path: Path) -> Non
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_ENV,
+            env=GIT_ENV,
         )
         for _ in range(4)
     ]
