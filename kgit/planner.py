@@ -366,7 +366,8 @@ def dry_run_all(
             return DryRun(key, immutable=err.fields)
         except ApiError as err:
             return DryRun(
-                key, error=f"{key.subject}: dry-run failed ({err.reason}): {err.server_message}"
+                key,
+                error=f"{key.subject}: dry-run failed ({err.reason or err.code}): {err.server_message}",
             )
         return DryRun(key, normalize(result, hmac_key, sensitive))
 
