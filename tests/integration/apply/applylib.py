@@ -116,6 +116,10 @@ def deployment(
 def resource(cluster: Cluster, group: str, kind: str) -> Resource:
     """The cluster's resource for a kind it surely serves."""
     found = cluster.resources().lookup(group, kind)
+    if found is None:
+        # The session's Cluster may have read discovery before the test made the kind.
+        cluster.resources().refresh()
+        found = cluster.resources().lookup(group, kind)
     assert found is not None, f"{group}/{kind} is not served"
     return found
 

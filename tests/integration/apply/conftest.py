@@ -1,4 +1,4 @@
-"""Fixtures of the apply tests: a Cluster for assertions and a stack of each test's own."""
+"""Fixtures of the apply tests: a stack of each test's own."""
 
 from __future__ import annotations
 
@@ -8,20 +8,13 @@ import pytest
 from applylib import Stack
 from kgitlib import GitRepo
 
-from kgit.cluster import NAMESPACE, connect
+from kgit.cluster import NAMESPACE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     from kgit.cluster import Cluster
-
-
-@pytest.fixture(scope="session")
-def cluster(kubeconfig: str) -> Iterator[Cluster]:
-    """A kgit Cluster on the session's control plane, to look at what kgit did."""
-    with connect(kubeconfig) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures of the GitOps tests: a Cluster for assertions, a remote, a real sshd."""
+"""Fixtures of the GitOps tests: a remote, a real sshd, and a clean-up after each test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from gitopslib import Remote, SshServer
 
-from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET, connect
+from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
 from kgit.state.store import LABEL_STACK, STATE_NAMESPACE
 from kgit.watch.status import status_name
 
@@ -17,13 +17,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kgit.cluster import Cluster
-
-
-@pytest.fixture(scope="session")
-def cluster(kubeconfig: str) -> Iterator[Cluster]:
-    """A kgit Cluster on the session's control plane, to look at what kgit did."""
-    with connect(kubeconfig) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Fixtures for kgit.state tests: one Cluster per session, a fresh namespace per test."""
+"""Fixtures every integration test may use: a Cluster on the session's control plane and
+a namespace of a test's own."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kgit.cluster import NAMESPACE, Cluster, connect
+from kgit.cluster import NAMESPACE, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from kgit.cluster import Cluster
+
 
 @pytest.fixture(scope="session")
 def cluster(kubeconfig: str) -> Iterator[Cluster]:
+    """A kgit Cluster on the session's control plane, to look at what kgit did."""
     with connect(kubeconfig) as opened:
         yield opened
 
