@@ -241,6 +241,7 @@ def gather(
             recorded=state.objects,
             live=live,
             unlisted_kinds=frozenset(unlisted),
+            unlisted_reasons=listed.failed,
             pending_kinds=pending,
         ),
         existing_namespaces=frozenset(

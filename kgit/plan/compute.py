@@ -87,9 +87,10 @@ def compute_plan(
     for desired in inputs.desired:
         kind = (desired.key.group, desired.key.kind)
         if kind in inputs.unlisted_kinds:
+            reason = inputs.unlisted_reasons.get(kind)
             errors.append(
                 f"{desired.key.subject}: the cluster could not list {desired.key.kind}; "
-                "cannot tell whether it exists"
+                "cannot tell whether it exists" + (f": {reason}" if reason else "")
             )
             continue
         change = _plan_desired(desired, inputs, options, rules, errors)

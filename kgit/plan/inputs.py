@@ -76,7 +76,9 @@ class PlanInputs:
     """Everything :func:`kgit.plan.compute.compute_plan` needs, already read.
 
     ``unlisted_kinds`` are ``(group, kind)`` pairs whose discovery or LIST failed: what is
-    absent from the answer is not absent from the cluster, so nothing of them is pruned.
+    absent from the answer is not absent from the cluster, so nothing of them is pruned;
+    ``unlisted_reasons`` says why, when known (the server's refusal, naming verb and
+    resource when RBAC forbids it).
     ``pending_kinds`` are custom kinds whose CRD the same plan creates.
     """
 
@@ -86,4 +88,5 @@ class PlanInputs:
     live: Mapping[ObjectKey, LiveObject]
     dry_runs: Mapping[ObjectKey, DryRun] = field(default_factory=dict)
     unlisted_kinds: frozenset[tuple[str, str]] = frozenset()
+    unlisted_reasons: Mapping[tuple[str, str], str] = field(default_factory=dict)
     pending_kinds: frozenset[tuple[str, str]] = frozenset()

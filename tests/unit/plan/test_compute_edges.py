@@ -50,6 +50,27 @@ def test_a_desired_kind_the_cluster_could_not_list_fails_the_plan() -> None:
         plan_of([manifest()], [], [], unlisted=frozenset({("apps", "Deployment")}))
 
 
+def test_why_a_kind_could_not_be_listed_is_said() -> None:
+    forbidden = (
+        'LIST Deployment/web: deployments.apps is forbidden: User "system:serviceaccount:x:kgit" '
+        'cannot list resource "deployments" in API group "apps" in the namespace "web"'
+    )
+    inputs = PlanInputs(
+        stack=STACK,
+        desired=(desired(manifest()),),
+        recorded={},
+        live={},
+        unlisted_kinds=frozenset({("apps", "Deployment")}),
+        unlisted_reasons={("apps", "Deployment"): forbidden},
+    )
+    with pytest.raises(PlanError) as refused:
+        compute_plan(inputs, source=SOURCE, serial=0, lineage="l", options=PlanOptions())
+    assert (
+        "Deployment/web/nginx: the cluster could not list Deployment; cannot tell whether it "
+        f"exists: {forbidden}"
+    ) in str(refused.value)
+
+
 def test_a_foreign_object_that_was_not_dry_run_fails_the_plan() -> None:
     foreign = server_form(manifest())
     del foreign["metadata"]["labels"]["kgit.dev/stack"]
