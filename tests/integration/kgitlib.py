@@ -1,4 +1,5 @@
-"""Shared helpers of the integration tests: real Git repositories and the real kgit CLI."""
+"""Shared helpers of the integration tests: real Git repositories, the real kgit CLI and
+manifests."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kgit.cluster.client import Cluster, connect
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -89,3 +92,50 @@ def run_kgit(
 def cluster_for(kubeconfig: str) -> Cluster:
     """A kgit cluster client for assertions on what the API server holds."""
     return connect(kubeconfig)
+
+
+def namespace(name: str) -> dict[str, Any]:
+    """A Namespace manifest."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def configmap(ns: str, name: str, **data: str) -> dict[str, Any]:
+    """A ConfigMap manifest."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": ns},
+        "data": data,
+    }
+
+
+def deployment(
+    ns: str, name: str, image: str = "nginx:v1", app: str | None = None
+) -> dict[str, Any]:
+    """A one-container Deployment manifest selecting ``app`` (default: its name)."""
+    labels = {"app": app or name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+        },
+    }
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.05)

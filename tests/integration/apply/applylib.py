@@ -78,41 +78,6 @@ def actions(plan: dict[str, Any]) -> dict[str, str]:
     return {c["key"]: c["action"] for c in plan["changes"]}
 
 
-def namespace(name: str) -> dict[str, Any]:
-    """A Namespace manifest."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-def configmap(ns: str, name: str, **data: str) -> dict[str, Any]:
-    """A ConfigMap manifest."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": ns},
-        "data": data,
-    }
-
-
-def deployment(
-    ns: str, name: str, image: str = "nginx:v1", app: str | None = None
-) -> dict[str, Any]:
-    """A one-container Deployment manifest selecting ``app`` (default: its name)."""
-    labels = {"app": app or name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": image}]},
-            },
-        },
-    }
-
-
 def resource(cluster: Cluster, group: str, kind: str) -> Resource:
     """The cluster's resource for a kind it surely serves."""
     found = cluster.resources().lookup(group, kind)
@@ -122,14 +87,6 @@ def resource(cluster: Cluster, group: str, kind: str) -> Resource:
         found = cluster.resources().lookup(group, kind)
     assert found is not None, f"{group}/{kind} is not served"
     return found
-
-
-def wait_for(condition: Any, timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll ``condition()`` every 50 ms until it is true; fail after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 class Terminal:

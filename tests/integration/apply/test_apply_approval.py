@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from applylib import Terminal, configmap, namespace
+from applylib import Terminal
+from kgitlib import configmap, namespace
 
 from kgit.cluster import CONFIGMAP, NAMESPACE
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from applylib import actions, namespace, resource, wait_for
+from applylib import actions, resource
+from kgitlib import namespace, wait_for
 
 from kgit.cluster import CRD
 

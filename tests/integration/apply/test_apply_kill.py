@@ -8,7 +8,8 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from applylib import actions, configmap, deployment, namespace, resource, wait_for
+from applylib import actions, resource
+from kgitlib import configmap, deployment, namespace, wait_for
 
 from kgit.cluster import CONFIGMAP, NAMESPACE
 from kgit.manifests.keys import key_of

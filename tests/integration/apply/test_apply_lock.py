@@ -8,7 +8,8 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from applylib import Terminal, configmap, namespace
+from applylib import Terminal
+from kgitlib import configmap, namespace
 
 from kgit.cluster import CONFIGMAP
 

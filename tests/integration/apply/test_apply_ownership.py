@@ -6,7 +6,8 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
-from applylib import actions, configmap, namespace
+from applylib import actions
+from kgitlib import configmap, namespace
 
 from kgit.cluster import CONFIGMAP
 from kgit.manifests.keys import ObjectKey

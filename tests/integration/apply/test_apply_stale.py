@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from applylib import configmap, namespace
+from kgitlib import configmap, namespace
 
 from kgit.cluster import CONFIGMAP
 

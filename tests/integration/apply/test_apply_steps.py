@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from applylib import configmap, deployment, namespace
+from kgitlib import configmap, deployment, namespace
 
 from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
 from kgit.state.store import load_state

@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
-from applylib import actions, configmap, deployment, namespace, resource
+from applylib import actions, resource
+from kgitlib import configmap, deployment, namespace
 
 from kgit.cluster import CONFIGMAP
 

@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from kgitlib import GitRepo
+from kgitlib import GitRepo, wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -54,56 +54,11 @@ class Remote:
         return sha
 
 
-def namespace(name: str) -> dict[str, Any]:
-    """A Namespace manifest."""
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-
-
-def configmap(ns: str, name: str, **data: str) -> dict[str, Any]:
-    """A ConfigMap manifest."""
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": ns},
-        "data": data,
-    }
-
-
-def deployment(ns: str, name: str, image: str) -> dict[str, Any]:
-    """A one-container Deployment manifest."""
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": image}]},
-            },
-        },
-    }
-
-
 def free_port() -> int:
     """A TCP port free on loopback now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
 
 
 class SshServer:

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from gitopslib import configmap, kubeconfig_via, namespace
-from kgitlib import run_kgit
+from gitopslib import kubeconfig_via
+from kgitlib import configmap, namespace, run_kgit
 
 from kgit.cluster import CONFIGMAP, ForbiddenError, connect
 from kgit.watch.install import KNOWN_HOSTS_DIR

@@ -8,8 +8,7 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from gitopslib import configmap, namespace
-from kgitlib import run_kgit
+from kgitlib import configmap, namespace, run_kgit
 
 from kgit.cluster import CONFIGMAP
 from kgit.source.commit import commit_and_push

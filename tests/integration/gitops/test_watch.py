@@ -10,16 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from gitopslib import (
-    TcpRelay,
-    configmap,
-    deployment,
-    kubeconfig_via,
-    namespace,
-    wait_for,
-    watching,
-)
-from kgitlib import run_kgit
+from gitopslib import TcpRelay, kubeconfig_via, watching
+from kgitlib import configmap, deployment, namespace, run_kgit, wait_for
 
 from kgit.cluster import CONFIGMAP
 from kgit.manifests.normalize import STACK_LABEL

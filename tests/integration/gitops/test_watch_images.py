@@ -8,8 +8,7 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from gitopslib import deployment, namespace
-from kgitlib import run_kgit
+from kgitlib import deployment, namespace, run_kgit
 from registrylib import Registry, free_port
 
 from kgit.state.store import STATE_NAMESPACE
