@@ -7,7 +7,7 @@ their registries and commits newer tags; the verbs edit those annotations in Git
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict, Unpack
 
 import typer
 
@@ -52,27 +52,32 @@ WorkloadArg = Annotated[
 ]
 
 
-def _registry_options(
-    *,
-    docker_config: list[Path] | None,
-    pull_secret: list[str] | None,
-    kubeconfig: str | None,
-    context: str | None,
-    registry_timeout: float,
-    cache_max_age: float,
-    refresh: bool,
-) -> RegistryOptions:
+class RegistryFlags(TypedDict):
+    """The options saying how ``kgit images`` asks registries (and the cluster's Secrets)."""
+
+    docker_config: list[Path] | None
+    pull_secret: list[str] | None
+    kubeconfig: str | None
+    context: str | None
+    registry_timeout: float
+    cache_max_age: float
+    refresh: bool
+
+
+def _registry_options(flags: RegistryFlags) -> RegistryOptions:
     from kgit.images.credentials import collect_credentials
     from kgit.images.service import RegistryOptions
 
     credentials = collect_credentials(
-        docker_config or [], pull_secret or [], lambda: connect_cluster(kubeconfig, context)
+        flags["docker_config"] or [],
+        flags["pull_secret"] or [],
+        lambda: connect_cluster(flags["kubeconfig"], flags["context"]),
     )
     return RegistryOptions(
         credentials=credentials,
-        timeout=registry_timeout,
-        cache_max_age=cache_max_age,
-        refresh=refresh,
+        timeout=flags["registry_timeout"],
+        cache_max_age=flags["cache_max_age"],
+        refresh=flags["refresh"],
     )
 
 
@@ -121,15 +126,9 @@ def run_list(
     ref: str,
     path: list[str] | None,
     all_workloads: bool,
-    docker_config: list[Path] | None,
-    pull_secret: list[str] | None,
-    kubeconfig: str | None,
-    context: str | None,
-    registry_timeout: float,
-    cache_max_age: float,
-    refresh: bool,
     fmt: str,
     verbose: bool,
+    **flags: Unpack[RegistryFlags],
 ) -> None:
     """The body of ``kgit images list``."""
     import dataclasses
@@ -137,15 +136,7 @@ def run_list(
     from kgit.images.service import ImageSourceOptions, list_images
     from kgit.render.images import render_image_table
 
-    registry = _registry_options(
-        docker_config=docker_config,
-        pull_secret=pull_secret,
-        kubeconfig=kubeconfig,
-        context=context,
-        registry_timeout=registry_timeout,
-        cache_max_age=cache_max_age,
-        refresh=refresh,
-    )
+    registry = _registry_options(flags)
     source = ImageSourceOptions(repo=repo, ref=ref, paths=tuple(path or ()))
     result = list_images(source, registry, include_all=all_workloads)
     echo(as_json(dataclasses.asdict(result)) if fmt == "json" else render_image_table(result))
@@ -191,15 +182,9 @@ def run_update(
     path: list[str] | None,
     dry_run: bool,
     no_push: bool,
-    docker_config: list[Path] | None,
-    pull_secret: list[str] | None,
-    kubeconfig: str | None,
-    context: str | None,
-    registry_timeout: float,
-    cache_max_age: float,
-    refresh: bool,
     fmt: str,
     verbose: bool,
+    **flags: Unpack[RegistryFlags],
 ) -> None:
     """The body of ``kgit images update``."""
     import dataclasses
@@ -207,15 +192,7 @@ def run_update(
     from kgit.images.service import run_image_round
     from kgit.render.images import render_image_round
 
-    registry = _registry_options(
-        docker_config=docker_config,
-        pull_secret=pull_secret,
-        kubeconfig=kubeconfig,
-        context=context,
-        registry_timeout=registry_timeout,
-        cache_max_age=cache_max_age,
-        refresh=refresh,
-    )
+    registry = _registry_options(flags)
     result = run_image_round(
         repo, paths=tuple(path or ()), registry=registry, dry_run=dry_run, push=not no_push
     )
