@@ -3,9 +3,10 @@
 The canary is a Secret's ``data`` and ``stringData``, a ConfigMap value that kgit.yaml
 marks sensitive, and (by reference only) a Deployment's env var from a Secret. Every
 command runs: plan in all formats with stored plans, show, apply of a stored plan and
-of a fresh one after the values rotate, state show, state list, history, and the error
-paths of a stale plan and of manifests the loader and the server refuse. All output,
-every plan file and the state Secret's decoded contents hold none of its forms.
+of a fresh one after the values rotate, state show, state list, history, a round of kgit
+watch (logs in both formats), and the error paths of a stale plan and of manifests the
+loader and the server refuse. All output, every plan file, the watch status ConfigMap
+and the state Secret's decoded contents hold none of its forms.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
 
-from kgit.cluster import NAMESPACE, SECRET
+from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
 from kgit.state.store import head_name
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ def state_contents(cluster: Cluster, namespace: str, stack: str) -> str:
 
 def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_path: Path) -> None:
     ns, stack, state_ns = f"{unique}-sec", unique, f"{unique}-state"
-    canaries = [f"canary-{uuid.uuid4().hex}", f"canary-{uuid.uuid4().hex}"]
+    canaries = [f"canary-{uuid.uuid4().hex}" for _ in range(3)]
     plain = f"plain-{uuid.uuid4().hex[:12]}"
     repo = GitRepo(tmp_path / "repo")
     repo.write("kgit.yaml", KGIT_YAML)
@@ -165,6 +166,15 @@ def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_p
         run("history", "history", *on_stack)
         run("history json", "history", *on_stack, "-f", "json")
 
+        # kgit watch applies the next rotation from the repository as a remote: its logs
+        # in both formats, and the status it keeps in the cluster.
+        repo.write("stack.yaml", manifests(ns, canaries[2], plain))
+        repo.commit("rotate again")
+        watch = ("watch", "--once", "--git-url", f"file://{repo.root}", *on_stack)
+        run("watch json", *watch, "--auto-apply", "all", "--log-format", "json")
+        run("watch text", *watch, "--log-format", "text")
+        assert '"result":"applied","add":0,"change":2' in seen["watch json"]
+
         # Error paths: a stale plan, a manifest the loader refuses, one the server refuses.
         run("stale", "apply", str(rotated), "--state-namespace", state_ns, code=1)
         repo.write("stack.yaml", manifests(ns, canaries[1], plain).replace(
@@ -181,6 +191,9 @@ def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_p
 
         with cluster_for(kubeconfig) as cluster:
             seen["state Secret"] = state_contents(cluster, state_ns, stack)
+            status = cluster.get(CONFIGMAP, state_ns, f"kgit-status.{stack}")
+            assert status is not None
+            seen["watch status"] = json.dumps(status)
         everything = "\n".join(seen.values())
         # The checks can see: the plain value and the Secret's key names are there.
         assert plain in everything and "db_password" in everything and "dsn" in everything
