@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Unpack
 
 import typer
 
@@ -19,6 +19,7 @@ from kgit.cli.common import (
     Paths,
     Ref,
     Repo,
+    SshFlags,
     SshKey,
     Stack,
     StateNamespace,
@@ -138,12 +139,9 @@ def run_apply(
     max_delete: int | None,
     wait: bool,
     concurrency: int,
-    ssh_key: Path | None,
-    known_hosts: Path | None,
-    insecure_skip_host_key_check: bool,
-    identity_namespace: str,
     color: bool | None,
     verbose: bool,
+    **ssh: Unpack[SshFlags],
 ) -> None:
     """The body of ``kgit apply``."""
     from kgit.apply.model import ApplyOptions
@@ -163,15 +161,7 @@ def run_apply(
         raise fail("give --repo or --git-url, not both")
     if not stored and not auto_approve and not sys.stdin.isatty():
         raise fail("no terminal to ask for approval: give --auto-approve, or apply a stored plan")
-    remote = remote_options(
-        git_url or "",
-        ref=ref,
-        paths=path,
-        ssh_key=ssh_key,
-        known_hosts=known_hosts,
-        insecure_skip_host_key_check=insecure_skip_host_key_check,
-        identity_namespace=identity_namespace,
-    )
+    remote = remote_options(git_url or "", ref=ref, paths=path, **ssh)
     from kgit.state.lock import default_who
 
     options = ApplyOptions(

@@ -11,7 +11,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 import typer
 
@@ -224,15 +224,17 @@ def as_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 
+class SshFlags(TypedDict):
+    """The options of how a ``--git-url`` is reached over SSH, as the verbs receive them."""
+
+    ssh_key: Path | None
+    known_hosts: Path | None
+    insecure_skip_host_key_check: bool
+    identity_namespace: str
+
+
 def remote_options(
-    git_url: str,
-    *,
-    ref: str,
-    paths: list[str] | None,
-    ssh_key: Path | None,
-    known_hosts: Path | None,
-    insecure_skip_host_key_check: bool,
-    identity_namespace: str,
+    git_url: str, *, ref: str, paths: list[str] | None, **ssh: Unpack[SshFlags]
 ) -> RemoteOptions:
     """The ``--git-url`` options as the services take them."""
     from kgit.source.remote import SshOptions
@@ -243,9 +245,9 @@ def remote_options(
         ref=ref,
         paths=tuple(paths or ()),
         ssh=SshOptions(
-            key_file=ssh_key,
-            known_hosts=known_hosts,
-            insecure_skip_host_key_check=insecure_skip_host_key_check,
+            key_file=ssh["ssh_key"],
+            known_hosts=ssh["known_hosts"],
+            insecure_skip_host_key_check=ssh["insecure_skip_host_key_check"],
         ),
-        identity_namespace=identity_namespace,
+        identity_namespace=ssh["identity_namespace"],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Unpack
 
 import typer
 
@@ -20,6 +20,7 @@ from kgit.cli.common import (
     Paths,
     Ref,
     Repo,
+    SshFlags,
     SshKey,
     Stack,
     StateNamespace,
@@ -143,12 +144,9 @@ def run_plan(
     allow_empty: bool,
     max_delete: int | None,
     adopt: bool,
-    ssh_key: Path | None,
-    known_hosts: Path | None,
-    insecure_skip_host_key_check: bool,
-    identity_namespace: str,
     color: bool | None,
     verbose: bool,
+    **ssh: Unpack[SshFlags],
 ) -> None:
     """The body of ``kgit plan``: plan, store, render, exit."""
     from kgit.plan.store import default_plan_path, write_plan
@@ -164,15 +162,7 @@ def run_plan(
     cluster = connect_cluster(kubeconfig, context)
     try:
         if git_url is not None:
-            remote = remote_options(
-                git_url,
-                ref=ref,
-                paths=path,
-                ssh_key=ssh_key,
-                known_hosts=known_hosts,
-                insecure_skip_host_key_check=insecure_skip_host_key_check,
-                identity_namespace=identity_namespace,
-            )
+            remote = remote_options(git_url, ref=ref, paths=path, **ssh)
             source_options, commit = open_remote(cluster, remote)
             source = read_source(source_options, commit=commit)
         options = PlanRequestOptions(
