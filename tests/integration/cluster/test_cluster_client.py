@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from kgitlib import configmap
 
 from kgit.cluster import (
     CONFIGMAP,
@@ -35,15 +36,6 @@ if TYPE_CHECKING:
     from kgit.cluster import Cluster
 
 pytestmark = pytest.mark.integration
-
-
-def configmap(namespace: str, name: str, **data: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": name, "namespace": namespace},
-        "data": data,
-    }
 
 
 def deployment(namespace: str, name: str, app: str) -> dict[str, Any]:
