@@ -43,6 +43,12 @@ IGNORED_ANNOTATIONS = (
 )
 
 
+# The fields of a Secret shown as they are; data and stringData are masked by their rules.
+_SECRET_CLEAR_FIELDS = frozenset(
+    {"apiVersion", "kind", "metadata", "type", "immutable", "data", "stringData"}
+)
+
+
 def is_secret(obj: dict[str, Any]) -> bool:
     """True for core/v1 Secrets, whose values kgit never keeps or shows."""
     return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
@@ -98,13 +104,26 @@ def _masked(value: Any, key: bytes, *, encoded: bool) -> Any:
     return secret_digest(raw, key)
 
 
+def _masked_tree(value: Any, key: bytes) -> Any:
+    """Every leaf of ``value`` replaced by its keyed digest, the shape kept."""
+    if isinstance(value, dict):
+        return {k: _masked_tree(v, key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked_tree(v, key) for v in value]
+    return _masked(value if isinstance(value, str) else canonical_json(value), key, encoded=False)
+
+
 def mask_secret(obj: dict[str, Any], key: bytes) -> dict[str, Any]:
     """Fold ``stringData`` into ``data`` and replace every value by its keyed digest.
 
     The server does the same folding, so a Secret written with ``stringData`` compares
-    equal to its live form. Values already masked are left as they are.
+    equal to its live form. Values already masked are left as they are. Any field a
+    Secret does not have (a misspelt ``stringdata``) is masked too: it may hold values.
     """
-    out = dict(obj)
+    out = {
+        field: value if field in _SECRET_CLEAR_FIELDS else _masked_tree(value, key)
+        for field, value in obj.items()
+    }
     data: dict[str, Any] = {
         name: _masked(value, key, encoded=True) for name, value in (obj.get("data") or {}).items()
     }

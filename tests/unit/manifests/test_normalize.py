@@ -76,3 +76,21 @@ def test_masked_values_are_sensitive_field_changes() -> None:
     dropped = normalize(configmap(colour="red"), KEY, rules)
     removed = {c.path: c for c in compute_field_changes(dropped, before, before, dropped)}
     assert removed["data.password"].sensitive
+
+
+def test_a_secrets_misspelt_field_is_masked_too() -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "web"},
+        "type": "Opaque",
+        "stringdata": {"password": CANARY, "port": 5432},
+        "extra": [CANARY],
+    }
+    masked = normalize(secret, KEY)
+    assert CANARY not in json.dumps(masked)
+    assert masked["stringdata"]["password"] == secret_digest(CANARY.encode(), KEY)
+    assert set(masked["stringdata"]) == {"password", "port"}  # the keys stay visible
+    assert (masked["type"], masked["metadata"]) == ("Opaque", secret["metadata"])
+    changes = create_fields(masked)
+    assert all(c.sensitive for c in changes if c.path.startswith("stringdata"))
