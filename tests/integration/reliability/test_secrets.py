@@ -98,6 +98,27 @@ def manifests(ns: str, canary: str, plain: str) -> str:
     )
 
 
+def typo_secret(ns: str, canary: str) -> str:
+    """A Secret whose ``stringData`` is misspelt, in a namespace of its own."""
+    return textwrap.dedent(
+        f"""\
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: {ns}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: typo
+          namespace: {ns}
+        stringdata:
+          password: {canary}
+        """
+    )
+
+
 def leak_forms(value: str) -> list[str]:
     """The value and the ways it could leak: hex, and base64 at each byte alignment."""
     raw = value.encode()
@@ -125,7 +146,7 @@ def state_contents(cluster: Cluster, namespace: str, stack: str) -> str:
 
 
 def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_path: Path) -> None:
-    ns, stack, state_ns = f"{unique}-sec", unique, f"{unique}-state"
+    ns, stack, state_ns, typo = f"{unique}-sec", unique, f"{unique}-state", f"{unique}-typo"
     canaries = [f"canary-{uuid.uuid4().hex}" for _ in range(3)]
     plain = f"plain-{uuid.uuid4().hex[:12]}"
     repo = GitRepo(tmp_path / "repo")
@@ -188,6 +209,13 @@ def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_p
         repo.commit("not base64")
         run("not base64", "plan", *args, code=1)
         assert "dry-run failed" in seen["not base64"]
+        # A misspelt stringData in a namespace not made yet: planned (no dry-run), refused
+        # by the server when applied.
+        repo.write("stack.yaml", manifests(ns, canaries[2], plain) + typo_secret(typo, canaries[2]))
+        repo.commit("a typo")
+        run("typo plan", "plan", *args)
+        run("typo apply", "apply", "--auto-approve", *args, code=1)
+        assert f"Secret/{typo}/typo: failed" in seen["typo apply"]
 
         with cluster_for(kubeconfig) as cluster:
             seen["state Secret"] = state_contents(cluster, state_ns, stack)
@@ -203,5 +231,5 @@ def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_p
                 assert leaks == [], f"{form!r} (of {canary}) leaked in {leaks}"
     finally:
         with cluster_for(kubeconfig) as cluster:
-            for name in (ns, state_ns):
+            for name in (ns, state_ns, typo):
                 cluster.delete(NAMESPACE, None, name, uid=None)
