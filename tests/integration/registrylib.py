@@ -14,7 +14,6 @@ import base64
 import hashlib
 import http.server
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -25,6 +24,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kgitlib import free_port
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -32,13 +33,6 @@ REGISTRY_BIN = "/usr/bin/docker-registry"
 _MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 _CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 _LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

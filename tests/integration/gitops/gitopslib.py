@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from kgitlib import GitRepo, wait_for
+from kgitlib import GitRepo, free_port, wait_for
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -52,13 +52,6 @@ class Remote:
         sha = self.work.commit(message)
         self.work.git("push", "-q", "origin", "HEAD:main")
         return sha
-
-
-def free_port() -> int:
-    """A TCP port free on loopback now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SshServer:

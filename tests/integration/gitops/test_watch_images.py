@@ -8,8 +8,8 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from kgitlib import deployment, namespace, run_kgit
-from registrylib import Registry, free_port
+from kgitlib import deployment, free_port, namespace, run_kgit
+from registrylib import Registry
 
 from kgit.state.store import STATE_NAMESPACE
 from kgit.watch.status import read_status

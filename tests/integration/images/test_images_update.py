@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import git
-from kgitlib import cluster_for, run_kgit
-from registrylib import USER, free_port
+from kgitlib import cluster_for, free_port, run_kgit
+from registrylib import USER
 
 from kgit.cluster import SECRET
 

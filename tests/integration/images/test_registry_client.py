@@ -7,7 +7,8 @@ import time
 from typing import TYPE_CHECKING
 
 import pytest
-from registrylib import USER, free_port
+from kgitlib import free_port
+from registrylib import USER
 
 from kgit.images.credentials import Credentials
 from kgit.images.errors import RegistryError
