@@ -1,4 +1,5 @@
-"""Helpers of the kgit.source tests: git run with a configuration of the tests' own."""
+"""Helpers of the kgit.source tests: real repositories made with the git CLI, run with a
+configuration of the tests' own."""
 
 from __future__ import annotations
 
@@ -27,3 +28,25 @@ def git(repo: Path, *args: str) -> str:
         ["git", *args], cwd=repo, env=GIT_ENV, check=True, capture_output=True, text=True
     )
     return done.stdout.strip()
+
+
+def init_repo(root: Path) -> Path:
+    """A new, empty repository at ``root`` on branch ``main``."""
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    return root
+
+
+def write(repo: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (path in the repo -> text) into the work tree."""
+    for name, text in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def commit_all(repo: Path, message: str = "change") -> str:
+    """Commit everything in the work tree; the new commit."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from sourcelib import git
+from sourcelib import commit_all, git, init_repo, write
 
 from kgit.errors import SourceError
 from kgit.source.commit import commit_and_push
@@ -19,16 +19,11 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def remote(tmp_path: Path) -> Path:
     """A bare repository holding main with two files (one executable) and a symlink."""
-    seed = tmp_path / "seed"
-    seed.mkdir()
-    git(seed, "init", "-q", "-b", "main")
-    (seed / "app.yaml").write_text("image: app:1\n")
-    (seed / "run.sh").write_text("#!/bin/sh\n")
+    seed = init_repo(tmp_path / "seed")
+    write(seed, {"app.yaml": "image: app:1\n", "run.sh": "#!/bin/sh\n", "other.yaml": "a: 1\n"})
     (seed / "run.sh").chmod(0o755)
-    (seed / "other.yaml").write_text("a: 1\n")
     (seed / "link.yaml").symlink_to("app.yaml")
-    git(seed, "add", "-A")
-    git(seed, "commit", "-q", "-m", "seed")
+    commit_all(seed, "seed")
     bare = tmp_path / "remote.git"
     git(tmp_path, "clone", "-q", "--bare", str(seed), str(bare))
     return bare

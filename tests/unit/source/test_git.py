@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from sourcelib import git
+from sourcelib import commit_all, git, init_repo, write
 
 from kgit.errors import SourceError
 from kgit.source.git import (
@@ -24,25 +24,10 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.unit
 
 
-def write(repo: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def commit_all(repo: Path, message: str = "change") -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "--allow-empty", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with a few manifests and other files, committed on ``main``."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
+    root = init_repo(tmp_path / "repo")
     write(
         root,
         {

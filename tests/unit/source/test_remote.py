@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sourcelib import GIT_ENV, git
+from sourcelib import GIT_ENV, commit_all, git, init_repo, write
 
 from kgit.errors import SourceError
 from kgit.source.git import read_commit_files, remote_url
@@ -166,13 +166,9 @@ def test_git_environment_allows_only_the_urls_transport(tmp_path: Path) -> None:
 @pytest.fixture
 def upstream(tmp_path: Path) -> Path:
     """A bare repository whose default branch is ``main``, with one commit and tag v1."""
-    work = tmp_path / "work"
-    work.mkdir()
-    git(work, "init", "-q", "-b", "main")
-    (work / "apps").mkdir()
-    (work / "apps/a.yaml").write_text("a: 1\n")
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", "one")
+    work = init_repo(tmp_path / "work")
+    write(work, {"apps/a.yaml": "a: 1\n"})
+    commit_all(work, "one")
     git(work, "tag", "v1")
     bare = tmp_path / "upstream.git"
     git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
