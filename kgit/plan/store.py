@@ -126,8 +126,22 @@ def plan_to_json(plan: Plan) -> str:
 
 
 def plan_digest(plan: Plan) -> str:
-    """sha256 (hex) of the plan's canonical JSON: equal to the sha256 of its plan file."""
-    return hashlib.sha256(plan_to_json(plan).encode("utf-8")).hexdigest()
+    """sha256 (hex) of the plan's canonical JSON: equal to the sha256 of its plan file.
+
+    Hashed while it is encoded: the text of a plan creating 10,000 objects is some
+    35 MB, held twice (str and bytes) if built whole, during an apply's busiest moment.
+    """
+    digest = hashlib.sha256()
+    encoder = json.JSONEncoder(indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    pending: list[str] = []
+    for chunk in encoder.iterencode(plan_to_dict(plan)):
+        pending.append(chunk)
+        if len(pending) >= 4096:
+            digest.update("".join(pending).encode("utf-8"))
+            pending.clear()
+    pending.append("\n")
+    digest.update("".join(pending).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def write_plan(plan: Plan, path: Path) -> None:
