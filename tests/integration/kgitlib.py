@@ -36,6 +36,12 @@ class Run:
         return json.loads(self.stdout)
 
 
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return its stdout."""
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 class GitRepo:
     """A real Git repository in a directory, written and committed by the test."""
 
@@ -48,10 +54,7 @@ class GitRepo:
         self.git("config", "commit.gpgsign", "false")
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(
-            ["git", *args], cwd=self.root, check=True, capture_output=True, text=True
-        )
-        return done.stdout.strip()
+        return git(self.root, *args)
 
     def write(self, path: str, text: str) -> None:
         target = self.root / path

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
@@ -45,9 +44,3 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
     """Environment for kgit runs: a tag cache and Docker config of this test's own."""
     (tmp_path / "docker").mkdir()
     return {"XDG_CACHE_HOME": str(tmp_path / "cache"), "DOCKER_CONFIG": str(tmp_path / "docker")}
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run git and return its stdout."""
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout.strip()

@@ -13,8 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import git
-from kgitlib import cluster_for, free_port, run_kgit
+from kgitlib import cluster_for, free_port, git, run_kgit
 from registrylib import USER
 
 from kgit.cluster import SECRET
