@@ -191,8 +191,10 @@ def _scalar(path: str, event: Any) -> Any:
         if tag == _FLOAT:
             return _CONSTRUCTOR.construct_yaml_float(ScalarNode(tag, value))
     except (ValueError, KeyError, IndexError, OverflowError) as err:
+        # The value is not quoted: the document may be a Secret, which is not known yet.
         raise ManifestError(
-            f"{path}:{event.start_mark.line + 1}: {value!r} is not a valid {tag.rsplit(':')[-1]}"
+            f"{path}:{event.start_mark.line + 1}: the value tagged !!{tag.rsplit(':')[-1]} "
+            f"is not a valid {tag.rsplit(':')[-1]}"
         ) from err
     if event.tag is None:
         return value  # plain "=", "<<" in value position and the like: text to Kubernetes

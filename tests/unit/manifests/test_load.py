@@ -485,3 +485,11 @@ def test_valid_manifests_read_back_as_written(spec: object, form: str) -> None:
     obj = {"apiVersion": "v1", "kind": "Thing", "metadata": {"name": "a"}, "spec": spec}
     text = yaml.safe_dump(obj) if form == "yaml" else json.dumps(obj)
     assert [m.obj for m in load(text, f"f.{form}")] == [obj]
+
+
+def test_a_badly_tagged_value_is_not_quoted_in_the_error() -> None:
+    # The loader cannot know yet whether the document is a Secret: never echo the value.
+    text = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  p: !!int hunter2\n"
+    message = error(text)
+    assert message.startswith("m.yaml:6:")
+    assert "hunter2" not in message
