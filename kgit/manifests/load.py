@@ -268,6 +268,12 @@ def _yaml_documents(path: str, text: str, parser: Any) -> Iterator[Manifest]:
         try:
             event = get_event()
         except yaml.MarkedYAMLError as err:
+            if "maximum nesting depth" in _problem(err):
+                # Newer libyaml parsers refuse deep nesting themselves (at 1,000 levels):
+                # say it as kgit's own limit does, whichever libyaml is installed.
+                raise ManifestError(
+                    f"{path}:{_mark_line(err)}: nested more than {MAX_DEPTH} levels deep"
+                ) from err
             raise ManifestError(f"{path}:{_mark_line(err)}: invalid YAML: {_problem(err)}") from err
         except yaml.reader.ReaderError as err:
             at = text.count("\n", 0, err.position) + 1

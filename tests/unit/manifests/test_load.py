@@ -401,10 +401,8 @@ def test_an_unknown_alias_is_refused() -> None:
 
 def test_absurd_nesting_is_refused_without_crashing() -> None:
     # libyaml's own composer would overflow the C stack on this; newer libyaml parsers
-    # refuse it themselves, older ones leave it to kgit's depth limit.
-    message = error("[" * 200_000)
-    assert message.startswith("m.yaml:1:")
-    assert "nested more than" in message or "maximum nesting depth" in message
+    # refuse it themselves, older ones leave it to kgit's depth limit: one message either way.
+    assert error("[" * 200_000).startswith("m.yaml:1: nested more than")
     assert error("a:\n" + "".join(" " * (i + 1) + "a:\n" for i in range(300))).startswith("m.yaml:")
     assert error("[" * 300 + "]" * 300, "x.json").startswith("x.json:1: nested more than")
     deep_json = "[" * 100_000 + "]" * 100_000
