@@ -165,7 +165,7 @@ def targets(
         out.append(
             (
                 "10,000-object state stored and read back intact",
-                f"{r.state_bytes / 1024:,.0f} KiB gzip in {r.state_secrets} Secrets; {'intact' if r.state_intact else 'NOT intact'}",
+                f"{r.state_bytes / 1024:,.0f} KiB gzip in {r.state_secrets} Secret(s); {'intact' if r.state_intact else 'NOT intact'}",
                 r.state_intact,
             )
         )
