@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from kgit.apply.model import ApplyReport, ObjectResult, Result
 from kgit.cluster.errors import ApiError
 from kgit.errors import ApplyError, KgitError
+from kgit.manifests.applied import applied_form
 from kgit.manifests.normalize import (
     LAST_APPLIED_ANNOTATION,
     normalize,
@@ -29,7 +30,6 @@ from kgit.plan.inputs import RecordedObject
 from kgit.plan.model import Action
 from kgit.plan.order import is_removal, rank
 from kgit.plan.store import plan_digest
-from kgit.planner import applied_form
 from kgit.state.model import HistoryEntry
 from kgit.state.store import save_state
 

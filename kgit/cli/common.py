@@ -150,15 +150,6 @@ Verbose = Annotated[
 ]
 
 
-def resolve_stack(stack: str | None, repo: Path) -> str:
-    """``--stack``, else the stack the checkout at ``--repo`` plans (kgit.yaml or its name)."""
-    if stack:
-        return stack
-    from kgit.planner import stack_of_repo
-
-    return stack_of_repo(repo)
-
-
 def use_color(choice: bool | None) -> bool:
     """Colour when asked, else only on a terminal and without NO_COLOR."""
     if choice is not None:

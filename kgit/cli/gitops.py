@@ -113,7 +113,7 @@ def run_identity(
     *, namespace: str, regenerate: bool, kubeconfig: str | None, context: str | None, verbose: bool
 ) -> None:
     """The body of ``kgit identity``."""
-    from kgit.source.identity import ensure_identity
+    from kgit.identity import ensure_identity
 
     with connect_cluster(kubeconfig, context) as cluster:
         found = ensure_identity(cluster, namespace, regenerate=regenerate)
@@ -290,8 +290,8 @@ def run_watch(
     """The body of ``kgit watch``: the loop, with signals stopping it."""
     import functools
 
-    from kgit.apply.service import stop_on_signals
     from kgit.cluster.client import connect
+    from kgit.services.apply import stop_on_signals
     from kgit.watch.loop import Watcher
 
     with stop_on_signals() as stop:
@@ -475,7 +475,7 @@ def _watch_options(
     """The watch options from the command line; a bad value exits 2 like typer's own."""
     from kgit.errors import ConfigError
     from kgit.images.service import RegistryOptions
-    from kgit.planner import PlanRequestOptions
+    from kgit.services.options import PlanningOptions, TargetOptions
     from kgit.watch.images import ImageWatchOptions
     from kgit.watch.loop import WatchOptions, parse_duration
 
@@ -498,12 +498,9 @@ def _watch_options(
             insecure_skip_host_key_check=insecure_skip_host_key_check,
             identity_namespace=identity_namespace,
         ),
-        plan=PlanRequestOptions(
-            stack=stack,
-            state_namespace=state_namespace,
-            default_namespace=default_namespace,
-            allow_empty=allow_empty,
-            max_delete=max_delete,
+        target=TargetOptions(stack=stack, state_namespace=state_namespace),
+        planning=PlanningOptions(
+            default_namespace=default_namespace, allow_empty=allow_empty, max_delete=max_delete
         ),
         mode=_mode(auto_apply),
         interval=seconds,

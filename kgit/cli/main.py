@@ -87,7 +87,13 @@ def _register() -> None:
     app.command("apply")(apply.apply)
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
-    app.add_typer(state.app, name="state")
+    state_app = typer.Typer(
+        help="Inspect and repair the state kgit records in the cluster.", no_args_is_help=True
+    )
+    state_app.command("list")(state.list_)
+    state_app.command("show")(state.show)
+    state_app.command("rm")(state.rm)
+    app.add_typer(state_app, name="state")
     app.command("identity")(gitops.identity)
     app.command("install")(gitops.install)
     app.command("watch")(gitops.watch)

@@ -38,8 +38,8 @@ from kgit.images.registry import (
     fetch_all_tags,
 )
 from kgit.images.workloads import decode, find_workloads
-from kgit.planner import SourceOptions, read_source
 from kgit.source.commit import CommitResult, commit_and_push
+from kgit.source.read import SourceSpec, read_source
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from kgit.images.policy import Automation
     from kgit.images.refs import ImageRef
     from kgit.images.workloads import Container, Workload
-    from kgit.planner import Source
+    from kgit.source.read import Source
 
 # Flux v1 polled each registry every five minutes; kgit asks no more often by default.
 DEFAULT_CACHE_MAX_AGE = 300.0
@@ -157,7 +157,7 @@ class _Found:
 
 
 def _read(options: ImageSourceOptions) -> _Found:
-    source = read_source(SourceOptions(repo=options.repo, ref=options.ref, paths=options.paths))
+    source = read_source(SourceSpec(repo=options.repo, ref=options.ref, paths=options.paths))
     texts: dict[str, str] = {}
     workloads: list[Workload] = []
     for file in source.files:

@@ -1,8 +1,14 @@
-"""Tables for the state's views: stacks, objects and history (Rows in, text out)."""
+"""The state's views: stacks, a stack's objects and its history, as text and as JSON.
+
+Each view has both forms (kapp's "every table also as --json"); the JSON holds what the
+table shows and more, never a Secret value.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
@@ -11,6 +17,55 @@ if TYPE_CHECKING:
 
     from kgit.plan.inputs import RecordedObject
     from kgit.state.model import HistoryEntry, StackInfo
+    from kgit.state.store import StateHandle
+
+
+def render_table_json(value: Any) -> str:
+    """Stable, readable JSON for ``--format json`` of a table."""
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def render_stacks_json(stacks: Sequence[StackInfo]) -> str:
+    """``kgit state list --format json``."""
+    return render_table_json([dataclasses.asdict(s) for s in stacks])
+
+
+def render_history_json(entries: Sequence[HistoryEntry]) -> str:
+    """``kgit history --format json``."""
+    return render_table_json([dataclasses.asdict(e) for e in entries])
+
+
+def render_state(handle: StateHandle) -> str:
+    """``kgit state show``: the stack's serial, lineage and commit, then its objects."""
+    state = handle.state
+    head = (
+        f"Stack {state.stack}: serial {handle.serial}, lineage {handle.lineage}, "
+        f"commit {state.commit[:12] or '-'}\n\n"
+    )
+    return head + render_objects([state.objects[k] for k in sorted(state.objects)])
+
+
+def render_state_json(handle: StateHandle) -> str:
+    """``kgit state show --format json``: Secret values appear only as digests."""
+    state = handle.state
+    return render_table_json(
+        {
+            "stack": state.stack,
+            "serial": handle.serial,
+            "lineage": handle.lineage,
+            "commit": state.commit,
+            "objects": [
+                {
+                    "key": str(o.key),
+                    "uid": o.uid,
+                    "applied_at": o.applied_at,
+                    "pending": o.pending,
+                    "manifest": o.obj,
+                }
+                for o in (state.objects[k] for k in sorted(state.objects))
+            ],
+        }
+    )
 
 
 def render_stacks(stacks: Sequence[StackInfo]) -> str:

@@ -13,9 +13,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kgit.identity import ssh_with_identity
 from kgit.images.credentials import collect_credentials
 from kgit.images.service import RegistryOptions, run_image_round
-from kgit.source.identity import ssh_with_identity
 from kgit.source.remote import git_environment, parse_git_url, remote_branch
 
 if TYPE_CHECKING:

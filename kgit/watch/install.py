@@ -13,7 +13,7 @@ from typing import Any
 
 from kgit import __version__
 from kgit.errors import ConfigError
-from kgit.source.identity import IDENTITY_SECRET
+from kgit.identity import IDENTITY_SECRET
 from kgit.source.remote import parse_git_url
 from kgit.watch.loop import AutoApply, parse_duration
 

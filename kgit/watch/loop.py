@@ -2,7 +2,7 @@
 
 A round never raises: whatever fails (Git or the API server unreachable, a stale plan,
 a held lock) becomes a ``failed`` round, logged and retried at the next one. Applying
-goes through :func:`kgit.apply.service.apply_stored` with the plan the round decided
+goes through :func:`kgit.services.apply.apply_stored` with the plan the round decided
 on, so what is applied is exactly what was judged safe, under the stack's lock, and
 journaled like any apply. SIGTERM and SIGINT stop the loop between rounds, or an apply
 between its batches (never mid-record). With image automation (``kgit watch --images``),
@@ -26,10 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.apply.model import ApplyOptions, Result
-from kgit.apply.service import ApplyHooks, apply_stored
 from kgit.errors import ClusterError, ConfigError, KgitError
 from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
-from kgit.planner import PlanRequestOptions, default_stack_name, make_plan, read_source
+from kgit.services.apply import ApplyHooks, apply_stored
+from kgit.services.options import PlanningOptions, TargetOptions
+from kgit.services.plan import make_plan
+from kgit.services.target import Target, resolve_target
+from kgit.source.read import read_source
 from kgit.state.lock import default_who
 from kgit.state.store import STATE_NAMESPACE
 from kgit.watch.images import ImagesDone, update_images
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
     from kgit.apply.model import ApplyReport, ObjectResult
     from kgit.cluster import Cluster
     from kgit.plan.model import Plan
-    from kgit.planner import Source, SourceOptions
+    from kgit.source.read import Source, SourceSpec
     from kgit.watch.images import ImageWatchOptions
     from kgit.watch.remote import RemoteOptions
 
@@ -118,7 +121,8 @@ class WatchOptions:
     """
 
     remote: RemoteOptions
-    plan: PlanRequestOptions = field(default_factory=PlanRequestOptions)
+    target: TargetOptions = field(default_factory=TargetOptions)
+    planning: PlanningOptions = field(default_factory=PlanningOptions)
     mode: AutoApply = AutoApply.SAFE
     interval: float = 300.0
     jitter: float = 0.1
@@ -188,9 +192,9 @@ class Watcher:
         self._connect = connect
         self._stop = stop
         self._on_round = on_round
-        self._stack = options.plan.stack or ""
+        self._stack = options.target.stack or ""
         # Until kgit.yaml is read, the default: a round that fails first still reports.
-        self._namespace = options.plan.state_namespace or STATE_NAMESPACE
+        self._namespace = options.target.state_namespace or STATE_NAMESPACE
         self._poller: Cluster | None = None
         self._last_request = ""
         self._who = f"{default_who()} (kgit watch)"
@@ -270,7 +274,7 @@ class Watcher:
         return report
 
     def _update_images(
-        self, cluster: Cluster, source_options: SourceOptions, commit: str
+        self, cluster: Cluster, source_options: SourceSpec, commit: str
     ) -> ImagesDone | None:
         """The image round, when asked for; whatever fails in it is only reported."""
         options = self._options.images
@@ -296,15 +300,14 @@ class Watcher:
     def _begin(
         self,
         cluster: Cluster,
-        source_options: SourceOptions,
+        source_options: SourceSpec,
         source: Source,
         commit: str,
         request: str,
     ) -> WatchStatus:
         """Name the stack, read the last status, and answer a sync request's start."""
-        plan = self._options.plan
-        self._stack = plan.stack or source.config.stack or default_stack_name(source_options.repo)
-        self._namespace = plan.state_namespace or source.config.state_namespace
+        target = resolve_target(self._options.target, source_options.repo, source.config)
+        self._stack, self._namespace = target.stack, target.state_namespace
         previous = read_status(cluster, self._namespace, self._stack) or self._blank()
         status = dataclasses.replace(
             previous,
@@ -320,10 +323,10 @@ class Watcher:
         return status
 
     def _plan_and_apply(
-        self, cluster: Cluster, source_options: SourceOptions, source: Source, status: WatchStatus
+        self, cluster: Cluster, source_options: SourceSpec, source: Source, status: WatchStatus
     ) -> _Outcome:
-        plan_options = dataclasses.replace(self._options.plan, stack=self._stack)
-        plan = make_plan(cluster, source, plan_options, repo=source_options.repo).plan
+        target = Target(self._stack, self._namespace)
+        plan = make_plan(cluster, source, target, self._options.planning).plan
         summary = plan.summary
         counts = (summary.add, summary.change, summary.delete)
         if not plan.has_changes:
@@ -345,9 +348,10 @@ class Watcher:
             cluster,
             plan,
             source_options,
-            plan_options,
+            self._options.planning,
             ApplyOptions(allow_replace=mode is AutoApply.ALL, who=self._who),
             hooks,
+            state_namespace=self._namespace,
             lock_timeout=self._options.lock_timeout,
         )
         return _applied(report, status, source.commit, failures)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.errors import SourceError
-from kgit.planner import SourceOptions
+from kgit.identity import DEFAULT_NAMESPACE, ssh_with_identity
 from kgit.source.git import resolve_commit
-from kgit.source.identity import DEFAULT_NAMESPACE, ssh_with_identity
+from kgit.source.read import SourceSpec
 from kgit.source.remote import SshOptions, open_source
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class RemoteOptions:
 
 def open_remote(
     cluster: Cluster, remote: RemoteOptions, *, ref: str | None = None
-) -> tuple[SourceOptions, str]:
+) -> tuple[SourceSpec, str]:
     """Fetch ``remote`` into the clone cache: the source options to read it, and the commit
     that ``ref`` (default: the remote's own ref) names now.
 
@@ -44,12 +44,12 @@ def open_remote(
     wanted = ref or remote.ref
     with ssh_with_identity(cluster, remote.url, remote.ssh, remote.identity_namespace) as ssh:
         opened = open_source(remote.url, wanted, ssh)
-    return SourceOptions(repo=opened.path, ref=wanted, paths=remote.paths), opened.commit
+    return SourceSpec(repo=opened.path, ref=wanted, paths=remote.paths), opened.commit
 
 
 def source_of_plan(
     cluster: Cluster, plan: Plan, *, repo: Path, remote: RemoteOptions
-) -> SourceOptions:
+) -> SourceSpec:
     """Where to read a stored plan's commit again, to apply exactly that plan.
 
     In order: ``remote.url`` when given (``--git-url``); the checkout ``repo`` when one
@@ -69,7 +69,7 @@ def source_of_plan(
         local = Path(plan.source.url)
     # A plan from a checkout without a remote names its directory: nothing to fetch.
     if local != default or Path(plan.source.url).is_absolute() or _has_commit(local, commit):
-        return SourceOptions(repo=local, ref=commit, paths=paths)
+        return SourceSpec(repo=local, ref=commit, paths=paths)
     fetched = dataclasses.replace(remote, url=plan.source.url, paths=paths)
     options, _ = open_remote(cluster, fetched, ref=commit)
     return options

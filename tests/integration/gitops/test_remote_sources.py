@@ -12,7 +12,7 @@ from kgitlib import configmap, namespace, run_kgit
 
 from kgit.cluster import CONFIGMAP
 from kgit.source.commit import commit_and_push
-from kgit.source.identity import load_identity
+from kgit.identity import load_identity
 from kgit.source.remote import SshOptions, git_environment, open_source, parse_git_url
 
 if TYPE_CHECKING:

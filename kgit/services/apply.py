@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 import threading
 from contextlib import contextmanager
@@ -10,18 +9,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kgit.apply.executor import apply_plan, check_allowed
-from kgit.errors import ApplyError, SourceError, StalePlanError
+from kgit.apply.model import ApplyOptions as ApplySettings
+from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
 from kgit.plan.order import is_removal
-from kgit.planner import Gathered, default_stack_name, gather, make_plan, read_source
+from kgit.plan.store import read_plan
+from kgit.services.connect import connect_cluster
+from kgit.services.gather import Gathered, gather
+from kgit.services.plan import make_plan
+from kgit.services.source import check_source, open_spec, remote_of
+from kgit.services.target import Target, resolve_target
+from kgit.source.read import read_source
 from kgit.state.lock import acquire, default_who
+from kgit.watch.remote import source_of_plan
+from kgit.watch.status import load_pending_plan
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from kgit.apply.model import ApplyOptions, ApplyReport, ObjectResult
+    from kgit.apply.model import ApplyReport, ObjectResult
     from kgit.cluster.client import Cluster
     from kgit.plan.model import Plan
-    from kgit.planner import PlanRequestOptions, SourceOptions
+    from kgit.services.options import PlanningOptions
+    from kgit.services.verbs import ApplyOptions
+    from kgit.source.read import Source, SourceSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +105,96 @@ def stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.E
             signal.signal(sig, old)
 
 
+@dataclass(frozen=True, slots=True)
+class ApplyOutcome:
+    """The plan that was applied (or shown), and what happened; no report when nothing
+    was to be done."""
+
+    plan: Plan
+    report: ApplyReport | None
+
+
+def run_apply(options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
+    """``kgit apply``: a stored plan (a file, or the one a watcher left) exactly, or plan
+    now under the lock and ask ``hooks.approve``.
+
+    Raises :class:`StalePlanError` for a stored plan the world moved away from,
+    :class:`ApplyError` when approval is refused, and what planning raises.
+    """
+    check_source(options.source)
+    if options.pending and options.plan_file is not None:
+        raise ConfigError("--pending applies the plan kgit watch left, instead of a PLAN")
+    settings = ApplySettings(
+        allow_replace=options.allow_replace,
+        adopt=options.planning.adopt,
+        wait=options.wait,
+        concurrency=max(1, options.concurrency),
+        who=default_who(),
+    )
+    with connect_cluster(options.cluster) as cluster:
+        if options.plan_file is not None or options.pending:
+            plan = _stored_plan(cluster, options)
+            spec = source_of_plan(
+                cluster, plan, repo=options.source.repo, remote=remote_of(options.source)
+            )
+            report: ApplyReport | None = apply_stored(
+                cluster,
+                plan,
+                spec,
+                options.planning,
+                settings,
+                hooks,
+                state_namespace=options.target.state_namespace,
+                lock_timeout=options.lock_timeout,
+            )
+            return ApplyOutcome(plan, report)
+        spec, commit = open_spec(cluster, options.source)
+        source = read_source(spec, commit=commit)
+        target = resolve_target(options.target, spec.repo, source.config)
+        plan, report = apply_now(
+            cluster,
+            source,
+            target,
+            options.planning,
+            settings,
+            hooks,
+            lock_timeout=options.lock_timeout,
+        )
+        return ApplyOutcome(plan, report)
+
+
+def _stored_plan(cluster: Cluster, options: ApplyOptions) -> Plan:
+    """The plan file, or the plan the stack's watcher left for approval."""
+    if options.plan_file is not None:
+        plan = read_plan(options.plan_file)
+    else:
+        target = resolve_target(options.target, options.source.repo)
+        plan = load_pending_plan(cluster, target.state_namespace, target.stack)
+    if options.target.stack and options.target.stack != plan.stack:
+        raise ConfigError(
+            f"the plan is for stack {plan.stack!r}, not {options.target.stack!r}: "
+            "a stored plan applies to its own stack"
+        )
+    return plan
+
+
 def apply_stored(
     cluster: Cluster,
     plan: Plan,
-    source_options: SourceOptions,
-    plan_options: PlanRequestOptions,
-    options: ApplyOptions,
+    spec: SourceSpec,
+    planning: PlanningOptions,
+    settings: ApplySettings,
     hooks: ApplyHooks,
     *,
+    state_namespace: str | None,
     lock_timeout: float,
 ) -> ApplyReport:
     """Apply exactly ``plan``, or raise :class:`StalePlanError` saying what moved.
 
     The desired objects are read again from Git at the plan's commit and their digests
     checked, every touched object's resourceVersion compared, and the state's serial
-    and lineage; all under the stack's lock, which is held until the apply ends.
+    and lineage; all under the stack's lock, which is held until the apply ends. The
+    state namespace is ``state_namespace``, else kgit.yaml's at the plan's commit.
     """
     if plan.source.dirty:
         raise StalePlanError(
@@ -117,21 +202,23 @@ def apply_stored(
             "commit them and plan again"
         )
     try:
-        source = read_source(source_options, commit=plan.source.commit)
+        source = read_source(spec, commit=plan.source.commit)
     except SourceError as err:
         raise StalePlanError(f"the plan's commit cannot be read: {err}") from err
-    check_allowed(plan, options)
+    check_allowed(plan, settings)
+    target = Target(
+        stack=plan.stack,
+        state_namespace=state_namespace or source.config.state_namespace,
+    )
     with acquire(
         cluster,
-        plan.stack,
-        _state_namespace(plan_options, source.config.state_namespace),
+        target.stack,
+        target.state_namespace,
         lock_timeout,
-        options.who or default_who(),
+        settings.who or default_who(),
         operation="apply",
     ) as lock:
-        seen = gather(
-            cluster, source, _for_stack(plan_options, plan.stack), repo=source_options.repo
-        )
+        seen = gather(cluster, source, target, planning)
         reasons = find_stale(plan, seen)
         if reasons:
             raise StalePlanError("Saved plan is stale:\n  " + "\n  ".join(reasons))
@@ -142,7 +229,7 @@ def apply_stored(
                 plan,
                 seen.desired,
                 seen.handle,
-                options,
+                settings,
                 rules=seen.rules,
                 sensitive=seen.sensitive,
                 lock=lock,
@@ -153,33 +240,29 @@ def apply_stored(
 
 def apply_now(
     cluster: Cluster,
-    source_options: SourceOptions,
-    plan_options: PlanRequestOptions,
-    options: ApplyOptions,
+    source: Source,
+    target: Target,
+    planning: PlanningOptions,
+    settings: ApplySettings,
     hooks: ApplyHooks,
     *,
     lock_timeout: float,
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan under the lock, ask for approval, apply. ``None`` when there is nothing to do
-    or approval was refused (the plan is returned either way)."""
-    source = read_source(source_options)
-    repo = source_options.repo
-    stack = plan_options.stack or source.config.stack or default_stack_name(repo)
+    (the plan is returned either way); :class:`ApplyError` when approval is refused."""
     with acquire(
         cluster,
-        stack,
-        _state_namespace(plan_options, source.config.state_namespace),
+        target.stack,
+        target.state_namespace,
         lock_timeout,
-        options.who or default_who(),
+        settings.who or default_who(),
         operation="apply",
     ) as lock:
-        run = make_plan(
-            cluster, source, _for_stack(plan_options, stack), repo=repo, progress=hooks.progress
-        )
+        run = make_plan(cluster, source, target, planning, progress=hooks.progress)
         plan = run.plan
         if not plan.has_changes:
             return plan, None
-        check_allowed(plan, options)
+        check_allowed(plan, settings)
         if not hooks.approve(plan):
             raise ApplyError("Apply cancelled.")
         with stop_on_signals(hooks.stop) as stop:
@@ -188,7 +271,7 @@ def apply_now(
                 plan,
                 run.gathered.desired,
                 run.gathered.handle,
-                options,
+                settings,
                 rules=run.gathered.rules,
                 sensitive=run.gathered.sensitive,
                 lock=lock,
@@ -196,11 +279,3 @@ def apply_now(
                 on_result=hooks.on_result,
             )
         return plan, report
-
-
-def _state_namespace(options: PlanRequestOptions, configured: str) -> str:
-    return options.state_namespace or configured
-
-
-def _for_stack(options: PlanRequestOptions, stack: str) -> PlanRequestOptions:
-    return dataclasses.replace(options, stack=stack)

@@ -1,0 +1,151 @@
+"""Everything a plan reads before any dry-run: the source's objects, the state, the cluster.
+
+All the reading of a plan happens here, before the pure steps of :mod:`kgit.plan.compute`:
+discovery, the recorded state (created empty on a stack's first plan), and one LIST per
+kind of the objects in Git or in the state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kgit.manifests.keys import ObjectKey, key_of
+from kgit.manifests.load import load_manifests
+from kgit.manifests.normalize import normalize, normalize_live, object_digest, prepare_desired
+from kgit.manifests.resolve import crd_kinds, resolve_keys
+from kgit.plan.inputs import DesiredObject, LiveObject, PlanInputs
+from kgit.state.store import load_state, save_state
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kgit.cluster.client import Cluster
+    from kgit.cluster.discovery import Discovery, Resource
+    from kgit.manifests.load import Manifest
+    from kgit.manifests.normalize import SensitiveRule
+    from kgit.plan.rules import IgnoreRule
+    from kgit.services.options import PlanningOptions
+    from kgit.services.target import Target
+    from kgit.source.read import Source
+    from kgit.state.store import StateHandle
+
+NAMESPACE_KEY = ("", "Namespace")
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """Everything read for a plan, before any dry-run: the three sides and their context."""
+
+    stack: str
+    handle: StateHandle
+    desired: dict[ObjectKey, dict[str, Any]]
+    inputs: PlanInputs
+    existing_namespaces: frozenset[str]
+    source: Source
+    rules: tuple[IgnoreRule, ...]
+    sensitive: tuple[SensitiveRule, ...] = ()
+
+
+def gather(
+    cluster: Cluster,
+    source: Source,
+    target: Target,
+    planning: PlanningOptions,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Gathered:
+    """Read the state and the cluster for ``source``: discovery and one LIST per kind.
+
+    Creates the stack's empty state on its first plan. Raises :class:`ManifestError`
+    for bad input, :class:`ClusterError` and :class:`StateError` for I/O failures.
+    """
+    say = progress or (lambda _: None)
+    config = source.config
+    manifests = load_manifests(source.files)
+    discovery = cluster.resources()
+    keyed = resolve_keys(
+        manifests, discovery.scope, planning.default_namespace or config.default_namespace
+    )
+    handle = load_state(cluster, target.stack, target.state_namespace)
+    if not handle.exists:
+        # Like `terraform init`: the stack's (empty) state is created on its first plan,
+        # so its lineage and Secret-digest key are fixed before anything is reviewed.
+        handle = save_state(cluster, handle, handle.state)
+    state = handle.state
+    say(f"read {len(keyed)} objects from {source.commit[:12]}; state serial {handle.serial}")
+    desired, desired_objects = build_desired(keyed, target.stack, state.hmac_key, config.sensitive)
+
+    pending = frozenset(k for k in crd_kinds(manifests) if discovery.lookup(*k) is None)
+    kinds = {(k.group, k.kind) for k in (*desired, *state.objects)}
+    resources, unlisted = _listable(discovery, kinds, pending)
+    namespaces = sorted({k.namespace for k in (*desired, *state.objects) if k.namespace})
+    listed = cluster.list_objects(
+        [r for kind, r in resources.items() if kind not in unlisted], namespaces or None
+    )
+    unlisted |= set(listed.failed)
+    say(f"listed {len(listed.objects)} kinds in {len(namespaces)} namespaces")
+
+    wanted = set(desired) | set(state.objects)
+    live: dict[ObjectKey, LiveObject] = {}
+    for kind, items in listed.objects.items():
+        namespaced = resources[kind].namespaced
+        for item in items:
+            key = key_of(item, namespaced=namespaced)
+            if key in wanted:
+                live[key] = LiveObject(key, normalize_live(item, state.hmac_key, config.sensitive))
+    return Gathered(
+        stack=target.stack,
+        handle=handle,
+        desired=desired,
+        inputs=PlanInputs(
+            stack=target.stack,
+            desired=tuple(desired_objects),
+            recorded=state.objects,
+            live=live,
+            unlisted_kinds=frozenset(unlisted),
+            unlisted_reasons=listed.failed,
+            pending_kinds=pending,
+        ),
+        existing_namespaces=frozenset(
+            str(item["metadata"]["name"]) for item in listed.objects.get(NAMESPACE_KEY, [])
+        ),
+        source=source,
+        rules=config.ignore,
+        sensitive=config.sensitive,
+    )
+
+
+def _listable(
+    discovery: Discovery, kinds: set[tuple[str, str]], pending: frozenset[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], Resource], set[tuple[str, str]]]:
+    """The resources to LIST, and the kinds that cannot be (whose absence proves nothing)."""
+    resources: dict[tuple[str, str], Resource] = {}
+    unlisted: set[tuple[str, str]] = set()
+    for kind in sorted(kinds | {NAMESPACE_KEY}):
+        resource = discovery.lookup(*kind)
+        if resource is not None:
+            resources[kind] = resource
+        elif kind not in pending:
+            unlisted.add(kind)
+    unlisted |= {
+        kind for kind in kinds if kind[0] in discovery.failed_groups and kind not in pending
+    }
+    return resources, unlisted
+
+
+def build_desired(
+    keyed: list[tuple[ObjectKey, Manifest]],
+    stack: str,
+    hmac_key: bytes,
+    sensitive: tuple[SensitiveRule, ...] = (),
+) -> tuple[dict[ObjectKey, dict[str, Any]], list[DesiredObject]]:
+    """The objects to apply (labelled, unmasked) and their masked, digested forms."""
+    desired: dict[ObjectKey, dict[str, Any]] = {}
+    objects: list[DesiredObject] = []
+    for key, manifest in keyed:
+        obj = prepare_desired(manifest.obj, stack)
+        masked = normalize(obj, hmac_key, sensitive)
+        desired[key] = obj
+        objects.append(DesiredObject(key, masked, manifest.where, object_digest(masked)))
+    return desired, objects

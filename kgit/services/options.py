@@ -1,0 +1,143 @@
+"""The option groups every verb shares, declared once (see :mod:`kgit.flags`).
+
+A verb's ``...Options`` is made of these groups plus its own fields. The groups hold what
+the command line gave, unresolved: ``stack`` None means "kgit.yaml's, else the checkout's
+name", resolved by :func:`kgit.services.target.resolve_target` the same way for every verb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kgit.flags import flag, group, repo_flag, state_namespace_flag
+
+# kgit identity's namespace (kgit.identity.DEFAULT_NAMESPACE), spelled here so that
+# `kgit --help` does not import the cluster client.
+IDENTITY_NAMESPACE = "kgit"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterOptions:
+    """Which cluster, like kubectl: kubeconfig files and a context (else in-cluster)."""
+
+    kubeconfig: str | None = flag(
+        "--kubeconfig", envvar="KUBECONFIG", help="Path(s) of kubeconfig files, like kubectl."
+    )
+    context: str | None = flag("--context", help="The kubeconfig context to use.")
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOptions:
+    """Which stack, and where its state lives (both default from kgit.yaml)."""
+
+    stack: str | None = flag(
+        "--stack", "-s", help="Stack name; default: kgit.yaml's, else the repo directory's."
+    )
+    state_namespace: str | None = state_namespace_flag()
+
+
+@dataclass(frozen=True, slots=True)
+class SshOptions:
+    """How a ``--git-url`` is reached over SSH."""
+
+    ssh_key: Path | None = flag(
+        "--ssh-key",
+        help="Private key for an SSH --git-url (default: the deploy key from kgit identity).",
+        show_default=False,
+    )
+    known_hosts: Path | None = flag(
+        "--known-hosts",
+        help="known_hosts file to check the SSH server's host key against (default ~/.ssh/known_hosts).",
+        show_default=False,
+    )
+    insecure_skip_host_key_check: bool = flag(
+        "--insecure-skip-host-key-check",
+        help="Do not check the SSH server's host key (anyone on the way could pose as it).",
+        default=False,
+    )
+    identity_namespace: str = flag(
+        "--identity-namespace",
+        help="Namespace of the deploy key Secret made by kgit identity.",
+        default=IDENTITY_NAMESPACE,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOptions:
+    """Where the manifests come from: a checkout, or a Git URL fetched into a cache."""
+
+    repo: Path = repo_flag()
+    git_url: str | None = flag(
+        "--git-url",
+        help=(
+            "A Git repository to read instead of a checkout: file://, ssh://user@host:port/path, "
+            "user@host:path or https://; fetched into a cache under ~/.cache/kgit/repos."
+        ),
+        show_default=False,
+    )
+    ref: str = flag(
+        "--ref",
+        "--git-ref",
+        help="Branch, tag or commit to read the manifests from (of --git-url: its HEAD by default).",
+        default="HEAD",
+    )
+    paths: tuple[str, ...] = flag(
+        "--path",
+        "-p",
+        help="A directory or file inside the repo (repeatable); default: kgit.yaml's paths, else all.",
+        default=(),
+        show_default=False,
+    )
+    dirty: bool = flag(
+        "--dirty",
+        help="Read the work tree instead of the commit (local iteration only).",
+        default=False,
+    )
+    ssh: SshOptions = group(SshOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningOptions:
+    """What changes the plan beyond the source; recorded in a stored plan."""
+
+    default_namespace: str | None = flag(
+        "--default-namespace",
+        help="Namespace of namespaced objects that name none (default: kgit.yaml's, else default).",
+    )
+    allow_empty: bool = flag(
+        "--allow-empty",
+        help="Allow an empty source to delete every object of the stack.",
+        default=False,
+    )
+    max_delete: int | None = flag(
+        "--max-delete",
+        help="Most deletions a plan may hold (default: kgit.yaml's, else 30% of the stack, at least 10).",
+        minimum=0,
+    )
+    adopt: bool = flag(
+        "--adopt", help="Take over objects that exist but kgit did not create.", default=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ColorOptions:
+    """Colour and tracebacks: how a person reads the output."""
+
+    color: bool | None = flag(
+        "--color/--no-color",
+        help="Colour the output (default: only on a terminal).",
+        show_default=False,
+    )
+    verbose: bool = flag(
+        "--verbose", "-v", help="Show the traceback of unexpected errors.", default=False
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VerboseOptions:
+    """Tracebacks of unexpected errors, for the verbs that print no colour."""
+
+    verbose: bool = flag(
+        "--verbose", "-v", help="Show the traceback of unexpected errors.", default=False
+    )

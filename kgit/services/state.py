@@ -1,0 +1,101 @@
+"""The verbs that read or repair a stack's records: history, state list|show|rm, unlock.
+
+Every one finds the stack and its state namespace with :func:`resolve_target`, the same
+way ``plan`` and ``apply`` do, so they look at the same Secrets and Lease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kgit.errors import ConfigError, LockError, StateError
+from kgit.manifests.keys import ObjectKey
+from kgit.services.connect import connect_cluster
+from kgit.services.target import Target, resolve_target
+from kgit.source.read import read_head_config
+from kgit.state.lock import acquire, default_who, describe_lock, force_unlock
+from kgit.state.store import list_stacks, load_state, remove_objects
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kgit.services.verbs import (
+        ForceUnlockOptions,
+        StackTableOptions,
+        StateListOptions,
+        StateRmOptions,
+    )
+    from kgit.state.lock import LockInfo
+    from kgit.state.model import StackInfo
+    from kgit.state.store import StateHandle
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """What ``kgit state rm`` did: how many records, and the state's new serial."""
+
+    target: Target
+    count: int
+    serial: int
+
+
+def load_stack_state(options: StackTableOptions, *, must_exist: bool) -> StateHandle:
+    """The stack's recorded state (``kgit state show``, ``kgit history``).
+
+    With ``must_exist``, a stack without a state is a :class:`StateError` naming where
+    kgit looked.
+    """
+    target = resolve_target(options.target, options.repo)
+    with connect_cluster(options.cluster) as cluster:
+        handle = load_state(cluster, target.stack, target.state_namespace)
+    if must_exist and not handle.exists:
+        raise StateError(
+            f"stack {target.stack}: no state in namespace {target.state_namespace} "
+            "(kgit state list shows the stacks)"
+        )
+    return handle
+
+
+def list_states(options: StateListOptions) -> list[StackInfo]:
+    """The stacks with a state in the namespace (the flag, else kgit.yaml's)."""
+    namespace = options.state_namespace
+    if namespace is None:
+        config = read_head_config(options.repo)
+        namespace = config.state_namespace if config else "kgit-system"
+    with connect_cluster(options.cluster) as cluster:
+        return list_stacks(cluster, namespace)
+
+
+def remove_from_state(options: StateRmOptions) -> Removed:
+    """Stop tracking the objects named by key, under the stack's lock; they stay live."""
+    try:
+        keys = [ObjectKey.parse(k) for k in options.keys]
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+    target = resolve_target(options.target, options.repo)
+    who = default_who()
+    with (
+        connect_cluster(options.cluster) as cluster,
+        acquire(cluster, target.stack, target.state_namespace, 0.0, who, operation="state rm"),
+    ):
+        handle = load_state(cluster, target.stack, target.state_namespace)
+        handle = remove_objects(cluster, handle, keys, who=who)
+    return Removed(target, len(keys), handle.serial)
+
+
+def unlock(options: ForceUnlockOptions, confirm: Callable[[LockInfo], bool]) -> Target:
+    """Release the stack's lock after ``confirm`` saw its holder (``kgit force-unlock``).
+
+    Raises :class:`LockError` when the stack is not locked, the ID does not match, or
+    the user said no.
+    """
+    target = resolve_target(options.target, options.repo)
+    with connect_cluster(options.cluster) as cluster:
+        info = describe_lock(cluster, target.stack, target.state_namespace)
+        if info is None:
+            raise LockError(f"stack {target.stack!r} is not locked")
+        if not confirm(info):
+            raise LockError("force-unlock cancelled")
+        force_unlock(cluster, target.stack, target.state_namespace, options.lock_id)
+    return target
