@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kgit.watch.modes import AutoApply
+
 FLAG = "kgit.flag"
 GROUP = "kgit.group"
 
@@ -141,3 +143,70 @@ def plan_format_flag() -> Any:
 def table_format_flag() -> Any:
     """``--format`` of the verbs that print a table."""
     return flag("--format", "-f", help="text or json.", default=TableFormat.TEXT)
+
+
+def git_url_flag() -> Any:
+    """``--git-url``: a repository to read instead of a checkout."""
+    return flag(
+        "--git-url",
+        help=(
+            "A Git repository to read instead of a checkout: file://, ssh://user@host:port/path, "
+            "user@host:path or https://; fetched into a cache under ~/.cache/kgit/repos."
+        ),
+        show_default=False,
+    )
+
+
+def ref_flag() -> Any:
+    """``--ref``: the branch, tag or commit to read."""
+    return flag(
+        "--ref",
+        "--git-ref",
+        help="Branch, tag or commit to read the manifests from (of --git-url: its HEAD by default).",
+        default="HEAD",
+    )
+
+
+def paths_flag() -> Any:
+    """``--path``: what to read inside the repository (repeatable)."""
+    return flag(
+        "--path",
+        "-p",
+        help="A directory or file inside the repo (repeatable); default: kgit.yaml's paths, else all.",
+        default=(),
+        show_default=False,
+    )
+
+
+def auto_apply_flag() -> Any:
+    """``--auto-apply``: what a watch round may apply without a person."""
+    return flag(
+        "--auto-apply",
+        help=(
+            "all: apply every plan; safe: apply plans without deletions or replacements, "
+            "keep the others for kgit apply; none: only plan and report."
+        ),
+        default=AutoApply.SAFE,
+    )
+
+
+def interval_flag() -> Any:
+    """``--interval``: the time between watch rounds."""
+    return flag("--interval", help="Time between rounds: 30s, 5m, 1h (±10% jitter).", default="5m")
+
+
+def plans_dir_flag() -> Any:
+    """``--plans-dir``: where a watcher keeps the plans waiting for approval."""
+    return flag(
+        "--plans-dir", help="Where plans waiting for approval are stored.", default=Path("plans")
+    )
+
+
+def workload_flag() -> Any:
+    """The WORKLOAD argument of the image automation verbs."""
+    return flag(
+        argument=True,
+        metavar="WORKLOAD",
+        help="namespace:kind/name (as fluxctl writes it) or Kind/namespace/name.",
+        required=True,
+    )

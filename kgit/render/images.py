@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 if TYPE_CHECKING:
-    from kgit.images.service import ImageRoundResult
+    from kgit.images.service import ImageRoundResult, PolicyEditResult
 
 
 def render_image_table(result: ImageRoundResult) -> str:
@@ -48,3 +50,20 @@ def render_image_round(result: ImageRoundResult) -> str:
         where = f", pushed to {commit.pushed_to}" if commit.pushed_to else " (not pushed)"
         lines.append(f"Committed {commit.commit[:12]} on {commit.branch}{where}.")
     return "\n".join(lines)
+
+
+def render_images_json(result: ImageRoundResult) -> str:
+    """``--format json`` of ``kgit images list|update``: the whole result."""
+    return json.dumps(dataclasses.asdict(result), indent=2, sort_keys=True, default=str)
+
+
+def render_edit(result: PolicyEditResult) -> str:
+    """What an annotation edit did: the change, and its commit (or that it was a dry run)."""
+    line = f"{result.workload}: {result.summary} ({result.path})"
+    if result.commit is not None:
+        commit = result.commit
+        where = f", pushed to {commit.pushed_to}" if commit.pushed_to else " (not pushed)"
+        return line + f"\nCommitted {commit.commit[:12]} on {commit.branch}{where}."
+    if result.changed:
+        return line + "\nDry run: nothing committed."
+    return line

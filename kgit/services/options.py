@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kgit.flags import flag, group, repo_flag, state_namespace_flag
+from kgit.flags import (
+    flag,
+    git_url_flag,
+    group,
+    paths_flag,
+    ref_flag,
+    repo_flag,
+    state_namespace_flag,
+)
 
 # kgit identity's namespace (kgit.identity.DEFAULT_NAMESPACE), spelled here so that
 # `kgit --help` does not import the cluster client.
@@ -68,33 +76,52 @@ class SourceOptions:
     """Where the manifests come from: a checkout, or a Git URL fetched into a cache."""
 
     repo: Path = repo_flag()
-    git_url: str | None = flag(
-        "--git-url",
-        help=(
-            "A Git repository to read instead of a checkout: file://, ssh://user@host:port/path, "
-            "user@host:path or https://; fetched into a cache under ~/.cache/kgit/repos."
-        ),
-        show_default=False,
-    )
-    ref: str = flag(
-        "--ref",
-        "--git-ref",
-        help="Branch, tag or commit to read the manifests from (of --git-url: its HEAD by default).",
-        default="HEAD",
-    )
-    paths: tuple[str, ...] = flag(
-        "--path",
-        "-p",
-        help="A directory or file inside the repo (repeatable); default: kgit.yaml's paths, else all.",
-        default=(),
-        show_default=False,
-    )
+    git_url: str | None = git_url_flag()
+    ref: str = ref_flag()
+    paths: tuple[str, ...] = paths_flag()
     dirty: bool = flag(
         "--dirty",
         help="Read the work tree instead of the commit (local iteration only).",
         default=False,
     )
     ssh: SshOptions = group(SshOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class GitUrlOptions:
+    """A Git URL to follow (``kgit watch``, ``kgit sync --local``), its ref and paths."""
+
+    git_url: str | None = git_url_flag()
+    ref: str = ref_flag()
+    paths: tuple[str, ...] = paths_flag()
+    ssh: SshOptions = group(SshOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryAccessOptions:
+    """How image automation asks registries (``kgit images``, ``kgit watch --images``)."""
+
+    docker_config: tuple[Path, ...] = flag(
+        "--docker-config",
+        help="A Docker config.json or a pull Secret manifest with registry credentials "
+        "(repeatable; default: ~/.docker/config.json if present).",
+        default=(),
+        show_default=False,
+    )
+    pull_secret: tuple[str, ...] = flag(
+        "--pull-secret",
+        help="A dockerconfigjson Secret in the cluster, as namespace/name (repeatable).",
+        default=(),
+        show_default=False,
+    )
+    registry_timeout: float = flag(
+        "--registry-timeout", help="Seconds to wait for a registry's answer.", default=10.0
+    )
+    cache_max_age: float = flag(
+        "--cache-max-age",
+        help="Use tag lists fetched less than this many seconds ago.",
+        default=300.0,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from kgit.watch.remote import RemoteOptions, open_remote
 
 if TYPE_CHECKING:
     from kgit.cluster.client import Cluster
-    from kgit.services.options import SourceOptions
+    from kgit.services.options import GitUrlOptions, SourceOptions
 
 
-def remote_of(options: SourceOptions) -> RemoteOptions:
+def remote_of(options: SourceOptions | GitUrlOptions) -> RemoteOptions:
     """The ``--git-url`` options (URL, ref, paths, SSH) as the remote source takes them."""
     ssh = options.ssh
     return RemoteOptions(

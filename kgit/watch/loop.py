@@ -36,6 +36,7 @@ from kgit.source.read import read_source
 from kgit.state.lock import default_who
 from kgit.state.store import STATE_NAMESPACE
 from kgit.watch.images import ImagesDone, update_images
+from kgit.watch.modes import AutoApply
 from kgit.watch.remote import open_remote
 from kgit.watch.status import (
     WatchStatus,
@@ -59,14 +60,6 @@ if TYPE_CHECKING:
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _MAX_ERROR = 2000
-
-
-class AutoApply(enum.Enum):
-    """What a round may apply without a person: every plan, safe plans only, nothing."""
-
-    ALL = "all"
-    SAFE = "safe"
-    NONE = "none"
 
 
 class RoundResult(enum.Enum):

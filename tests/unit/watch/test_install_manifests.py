@@ -8,7 +8,7 @@ import pytest
 
 from kgit.errors import ConfigError, SourceError
 from kgit.watch.install import InstallOptions, render_install
-from kgit.watch.loop import AutoApply
+from kgit.watch.modes import AutoApply
 
 pytestmark = pytest.mark.unit
 
