@@ -11,8 +11,8 @@ import pytest
 from kgitlib import configmap, namespace, run_kgit
 
 from kgit.cluster import CONFIGMAP
-from kgit.source.commit import commit_and_push
 from kgit.identity import load_identity
+from kgit.source.commit import commit_and_push
 from kgit.source.remote import SshOptions, git_environment, open_source, parse_git_url
 
 if TYPE_CHECKING:
