@@ -77,7 +77,7 @@ def controlplane() -> ModuleType:
 @pytest.fixture(scope="session")
 def kubectl() -> Path:
     """The real kubectl built with the control plane, to change objects as users do."""
-    path = load_controlplane().kubernetes_bin() / "kubectl"
+    path: Path = load_controlplane().kubernetes_bin() / "kubectl"
     if not path.exists():
         pytest.fail(f"{path}: kubectl is missing (scripts/controlplane build)", pytrace=False)
     return path

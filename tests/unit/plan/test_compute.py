@@ -51,7 +51,7 @@ spec:
 def manifest(text: str = DEPLOYMENT, **changes: Any) -> dict[str, Any]:
     obj = prepare_desired(yaml.safe_load(text), STACK)
     for path, value in changes.items():
-        node = obj
+        node: Any = obj
         *parents, last = path.split("__")
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]

@@ -66,7 +66,8 @@ def test_any_json_is_a_plan_file_error(value: Any) -> None:
 def test_a_valid_plan_with_one_field_changed_reads_or_is_refused(
     valid: dict[str, Any], data: st.DataObject
 ) -> None:
-    doc = copy.deepcopy(valid)
+    # Any JSON value once the walk replaces the root.
+    doc: object = copy.deepcopy(valid)
     # Walk to a random node, then replace it, drop it, or add an unknown key beside it.
     parent: Any = None
     key: Any = None

@@ -19,6 +19,7 @@ from kgit.source.git import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 pytestmark = pytest.mark.unit
@@ -378,10 +379,11 @@ def test_files_over_the_size_cap_are_refused_before_reading(repo: Path) -> None:
     (repo / "big/link.yaml").unlink()
     os.symlink("huge.yaml", repo / "big/link.yaml")
     commit_all(repo)
-    for read in (
+    readers: list[Callable[[], list[SourceFile]]] = [
         lambda: read_commit_files(repo, "HEAD", ["big/link.yaml"], max_bytes=1000),
         lambda: read_worktree_files(repo, ["big/link.yaml"], max_bytes=1000),
-    ):
+    ]
+    for read in readers:
         with pytest.raises(SourceError, match=r"^big/link.yaml: file is larger than 1000 bytes"):
             read()
     assert len(read_commit_files(repo, "HEAD", ["big"], max_bytes=4096)) == 2
