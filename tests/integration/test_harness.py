@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from kubernetes import client, config
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def core(kubeconfig: str) -> client.CoreV1Api:
-    return client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    # kubernetes.config's loaders are untyped.
+    api = config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    return client.CoreV1Api(api)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 90.0) -> bool:
@@ -47,26 +49,34 @@ def gone(read: Callable[[], object]) -> bool:
 
 
 def test_deleted_namespace_disappears(core: client.CoreV1Api, unique: str) -> None:
-    core.create_namespace({"metadata": {"name": unique}})
-    core.create_namespaced_config_map(unique, {"metadata": {"name": "inside"}, "data": {"a": "1"}})
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=unique)))
+    core.create_namespaced_config_map(
+        unique, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="inside"), data={"a": "1"})
+    )
     core.delete_namespace(unique)
     # Only the namespace controller empties a namespace and removes its finalizer.
     assert eventually(lambda: gone(lambda: core.read_namespace(unique)))
 
 
 def test_garbage_collector_deletes_dependents(core: client.CoreV1Api, unique: str) -> None:
-    core.create_namespace({"metadata": {"name": unique}})
-    owner = core.create_namespaced_config_map(unique, {"metadata": {"name": "owner"}})
-    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=unique)))
+    owner = core.create_namespaced_config_map(
+        unique, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"))
+    )
+    assert owner.metadata is not None and owner.metadata.uid
+    ref = client.V1OwnerReference(
+        api_version="v1", kind="ConfigMap", name="owner", uid=owner.metadata.uid
+    )
     core.create_namespaced_config_map(
-        unique, {"metadata": {"name": "dependent", "ownerReferences": [ref]}}
+        unique,
+        client.V1ConfigMap(metadata=client.V1ObjectMeta(name="dependent", owner_references=[ref])),
     )
     core.delete_namespaced_config_map("owner", unique, propagation_policy="Background")
     assert eventually(lambda: gone(lambda: core.read_namespaced_config_map("dependent", unique)))
 
 
 def test_server_side_apply_records_field_manager(core: client.CoreV1Api, unique: str) -> None:
-    core.create_namespace({"metadata": {"name": unique}})
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=unique)))
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
