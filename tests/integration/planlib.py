@@ -35,7 +35,7 @@ def changes_by_key(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def field(change: dict[str, Any], path: str) -> dict[str, Any]:
     """The field change at ``path`` of one object change (fails when there is none)."""
-    found = [f for f in change["fields"] if f["path"] == path]
+    found: list[dict[str, Any]] = [f for f in change["fields"] if f["path"] == path]
     assert len(found) == 1, f"{path} not among {[f['path'] for f in change['fields']]}"
     return found[0]
 

@@ -105,9 +105,9 @@ def test_a_changed_host_key_is_refused(
     deploy_key = tmp_path / "deploy"
     for key in (impostor, deploy_key):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    key_type, key = impostor.with_suffix(".pub").read_text().split()[:2]
+    key_type, public_key = impostor.with_suffix(".pub").read_text().split()[:2]
     known = tmp_path / "known_hosts"
-    known.write_text(f"[127.0.0.1]:{sshd.port} {key_type} {key}\n")
+    known.write_text(f"[127.0.0.1]:{sshd.port} {key_type} {public_key}\n")
     run = run_kgit(
         "plan", "--git-url", sshd.url(remote.bare), "--known-hosts", str(known),
         "--ssh-key", str(deploy_key), "--stack", "changed-host-key",

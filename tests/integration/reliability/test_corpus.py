@@ -36,7 +36,7 @@ def outcomes(
 ) -> Iterator[dict[str, Outcome]]:
     """The outcome of every selected case (``-k`` picks some), run concurrently once."""
     selected = [
-        item.callspec.params["name"]
+        str(item.callspec.params["name"])
         for item in request.session.items
         if isinstance(item, pytest.Function) and item.originalname == "test_bad_input_fails_cleanly"
     ]

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kgitlib import GitRepo, Run, cluster_for, run_kgit
-from rellib import CONFIGMAP, assert_clean, kgit_env, stack_manifests, state_against_cluster
+from rellib import assert_clean, kgit_env, stack_manifests, state_against_cluster
 
+from kgit.cluster import CONFIGMAP
 from kgit.state.lock import describe_lock
 
 if TYPE_CHECKING:
