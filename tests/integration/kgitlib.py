@@ -11,13 +11,16 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kgit.cluster.client import Cluster, connect
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def deployment(
     }
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+def wait_for(check: Callable[[], T], what: str, timeout: float = 30.0) -> T:
     """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

@@ -21,6 +21,7 @@ from kgit.cluster import SECRET
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from kgitlib import Run
     from registrylib import Registry
 
 pytestmark = pytest.mark.integration
@@ -144,7 +145,7 @@ def test_images_update_round_trip(
     base = git(work, "rev-parse", "HEAD")
     originals = {path.name: path.read_bytes() for path in work.glob("*.yaml")}
 
-    def kgit(*args: str) -> Any:
+    def kgit(*args: str) -> Run:
         return run_kgit(*args, "-C", str(work), kubeconfig=kubeconfig, env=isolated_env)
 
     applied = kgit("apply", "--auto-approve")
