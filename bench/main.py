@@ -356,9 +356,13 @@ class Bench:
         result = SizeResult(n=n, namespaces=namespaces)
         repo = self.work / prefix
         write_stack(repo, placed)
-        git = lambda *a: subprocess.run(  # noqa: E731
-            ["git", *a], cwd=repo, check=True, capture_output=True, text=True
-        ).stdout.strip()
+
+        def git(*args: str) -> str:
+            done = subprocess.run(
+                ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+            )
+            return done.stdout.strip()
+
         git("init", "-q", "-b", "main")
         git("add", "-A")
         git(

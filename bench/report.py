@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from bench.main import Sample, SizeResult
@@ -101,7 +102,7 @@ def resource_table(sizes: list[SizeResult]) -> str:
     def peak(r: SizeResult, tool: str, steps: tuple[str, ...]) -> str:
         return f"{max(s.rss_mb for st in steps for s in r.samples[st][tool]):.0f} MB"
 
-    rows = [
+    rows: list[tuple[str, Callable[[SizeResult], str]]] = [
         ("namespaces", lambda r: str(r.namespaces)),
         ("objects changed in Git / drifted", lambda r: f"{r.changed} / {r.drifted}"),
         (
