@@ -12,7 +12,7 @@ Format (``format_version`` 1, described by ``plan.schema.json`` beside this modu
   file's sha256 (``sha256sum plans/x.json``) is :func:`plan_digest` of the plan it holds.
 
 Anything wrong with a file is a :class:`~kgit.errors.PlanFileError` naming the file and
-the field, never a ``KeyError``.
+the field, never a ``KeyError`` (:mod:`kgit.plan.jsonread` checks each field).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import tempfile
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from kgit.errors import PlanFileError
 from kgit.manifests.keys import ObjectKey
+from kgit.plan.jsonread import PlanReader, describe, is_int
 from kgit.plan.model import (
     FORMAT_VERSION,
     Action,
@@ -41,15 +42,8 @@ from kgit.plan.model import (
     PlanSource,
 )
 
-if TYPE_CHECKING:
-    import enum
-    from collections.abc import Mapping
-
 PLANS_DIR = Path("plans")
 SCHEMA_RESOURCE = "plan.schema.json"
-
-_E = TypeVar("_E", bound="enum.Enum")
-_MISSING: Any = object()
 # A stack name becomes part of a file name: it must not climb out of plans/.
 _SAFE_STACK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -240,13 +234,13 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
     Raises :class:`PlanFileError` (starting with ``name``) for another format version or
     any missing, unknown or wrongly typed field.
     """
-    r = _Reader(name)
+    r = PlanReader(name)
     doc = r.obj(data, "")
     if "format_version" not in doc:
         r.fail("", "missing field 'format_version' (not a kgit plan file?)")
     version = doc["format_version"]
-    if not _is_int(version):
-        r.fail("format_version", f"expected an integer, got {_describe(version)}")
+    if not is_int(version):
+        r.fail("format_version", f"expected an integer, got {describe(version)}")
     if version != FORMAT_VERSION:
         raise PlanFileError(
             f"{name}: plan format version {version} is not supported by this kgit "
@@ -269,9 +263,6 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
             "options",
         },
     )
-    unchanged = r.integer(doc, "unchanged", "", default=0)
-    if unchanged < 0:
-        r.fail("unchanged", f"expected a count (>= 0), got {unchanged}")
     return Plan(
         stack=r.string(doc, "stack", ""),
         source=_source_from(r, r.obj(r.get(doc, "source", ""), "source")),
@@ -281,7 +272,7 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
             _change_from(r, r.obj(item, f"changes[{i}]"), f"changes[{i}]")
             for i, item in enumerate(r.array(doc, "changes", ""))
         ),
-        unchanged=unchanged,
+        unchanged=r.count(doc, "unchanged", "", default=0),
         warnings=r.strings(doc, "warnings", "", default=()),
         ignored=r.strings(doc, "ignored", "", default=()),
         created_at=r.string(doc, "created_at", "", default=""),
@@ -290,7 +281,7 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
     )
 
 
-def _source_from(r: _Reader, d: dict[str, Any]) -> PlanSource:
+def _source_from(r: PlanReader, d: dict[str, Any]) -> PlanSource:
     r.known(d, "source", {"url", "commit", "paths", "ref", "dirty"})
     return PlanSource(
         url=r.string(d, "url", "source"),
@@ -301,7 +292,7 @@ def _source_from(r: _Reader, d: dict[str, Any]) -> PlanSource:
     )
 
 
-def _change_from(r: _Reader, d: dict[str, Any], where: str) -> ObjectChange:
+def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
     r.known(
         d,
         where,
@@ -337,7 +328,7 @@ def _change_from(r: _Reader, d: dict[str, Any], where: str) -> ObjectChange:
     )
 
 
-def _field_from(r: _Reader, d: dict[str, Any], where: str) -> FieldChange:
+def _field_from(r: PlanReader, d: dict[str, Any], where: str) -> FieldChange:
     r.known(
         d, where, {"path", "op", "before", "after", "cause", "manager", "managed_at", "sensitive"}
     )
@@ -361,111 +352,6 @@ def _field_from(r: _Reader, d: dict[str, Any], where: str) -> FieldChange:
         managed_at=r.opt_string(d, "managed_at", where),
         sensitive=r.boolean(d, "sensitive", where, default=False),
     )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _describe(value: Any) -> str:
-    """A JSON type name and a short look at the value, for error messages."""
-    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    text = json.dumps(value, ensure_ascii=False)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{kinds.get(type(value), type(value).__name__)} ({text})"
-
-
-class _Reader:
-    """Typed access to decoded JSON that fails with ``<name>: <field path>: <problem>``."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def fail(self, where: str, what: str) -> NoReturn:
-        raise PlanFileError(f"{self.name}: {where}: {what}" if where else f"{self.name}: {what}")
-
-    @staticmethod
-    def _at(where: str, key: str) -> str:
-        return f"{where}.{key}" if where else key
-
-    def get(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> Any:
-        if key in d:
-            return d[key]
-        if default is _MISSING:
-            self.fail(where, f"missing field '{key}'")
-        return default
-
-    def known(self, d: Mapping[str, Any], where: str, keys: set[str]) -> None:
-        unknown = sorted(set(d) - keys)
-        if unknown:
-            self.fail(where, f"unknown field '{unknown[0]}'")
-
-    def obj(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            if not where:
-                self.fail("", f"not a plan file (expected a JSON object, got {_describe(value)})")
-            self.fail(where, f"expected an object, got {_describe(value)}")
-        return value
-
-    def array(
-        self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
-    ) -> list[Any]:
-        value = self.get(d, key, where, default)
-        if not isinstance(value, list):
-            self.fail(self._at(where, key), f"expected an array, got {_describe(value)}")
-        return value
-
-    def string(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> str:
-        value = self.get(d, key, where, default)
-        if not isinstance(value, str):
-            self.fail(self._at(where, key), f"expected a string, got {_describe(value)}")
-        return value
-
-    def opt_string(self, d: Mapping[str, Any], key: str, where: str) -> str | None:
-        value = self.get(d, key, where, None)
-        if value is not None and not isinstance(value, str):
-            self.fail(self._at(where, key), f"expected a string or null, got {_describe(value)}")
-        return value
-
-    def integer(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> int:
-        value = self.get(d, key, where, default)
-        if not _is_int(value):
-            self.fail(self._at(where, key), f"expected an integer, got {_describe(value)}")
-        return int(value)
-
-    def boolean(self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING) -> bool:
-        value = self.get(d, key, where, default)
-        if not isinstance(value, bool):
-            self.fail(self._at(where, key), f"expected true or false, got {_describe(value)}")
-        return value
-
-    def strings(
-        self, d: Mapping[str, Any], key: str, where: str, default: Any = _MISSING
-    ) -> tuple[str, ...]:
-        if key not in d and default is not _MISSING:
-            return tuple(default)
-        values = self.array(d, key, where)
-        for i, value in enumerate(values):
-            if not isinstance(value, str):
-                self.fail(
-                    f"{self._at(where, key)}[{i}]", f"expected a string, got {_describe(value)}"
-                )
-        return tuple(values)
-
-    def enum_of(self, d: Mapping[str, Any], key: str, where: str, kind: type[_E]) -> _E:
-        value = self.get(d, key, where)
-        try:
-            return kind(value)
-        except ValueError:
-            allowed = ", ".join(str(m.value) for m in kind)
-            self.fail(self._at(where, key), f"expected one of {allowed}; got {_describe(value)}")
 
 
 def load_plan_schema() -> dict[str, Any]:
