@@ -8,13 +8,22 @@ the local comparison cannot clear), then :func:`compute_plan` turns everything i
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
 from kgit.errors import PlanError
 from kgit.manifests.normalize import stack_of, strip_server_fields
 from kgit.plan.diff import compute_field_changes, create_fields
-from kgit.plan.model import Action, FieldChange, ObjectChange, Plan, PlanSource
+from kgit.plan.model import (
+    Action,
+    ChangeReason,
+    FieldChange,
+    ObjectChange,
+    Plan,
+    PlanSource,
+    Reason,
+)
 from kgit.plan.order import sort_changes
 from kgit.plan.paths import covers, same
 
@@ -27,7 +36,6 @@ if TYPE_CHECKING:
 # less than one, and removing one Service from a small stack is an everyday change.
 MIN_MAX_DELETE = 10
 MAX_DELETE_SHARE = 0.3
-INTERRUPTED_NOTE = "an earlier apply did not confirm this object (interrupted, or it failed)"
 
 
 def ignored_fields(key: ObjectKey, rules: tuple[IgnoreRule, ...]) -> tuple[str, ...]:
@@ -124,12 +132,9 @@ def compute_plan(
         warnings=tuple(warnings),
         ignored=tuple(rule.describe() for rule in rules),
         created_at=created_at,
-        # Recorded so a reviewer sees which rails the plan was computed under.
-        options={
-            "adopt": options.adopt,
-            "allow_empty": options.allow_empty,
-            "max_delete": max_delete(len(inputs.recorded), options),
-        },
+        # Recorded so a reviewer sees the rails the plan was computed under (the delete
+        # limit resolved), and so applying it reads Git and the state as planning did.
+        options=dataclasses.replace(options, max_delete=max_delete(len(inputs.recorded), options)),
     )
 
 
@@ -150,15 +155,15 @@ def _plan_desired(
         return None
 
     if live is None:
-        notes: list[str] = []
+        reasons: list[ChangeReason] = []
         if (key.group, key.kind) in inputs.pending_kinds:
-            notes.append("CRD pending: its CustomResourceDefinition is created by this plan")
+            reasons.append(ChangeReason(Reason.CRD_PENDING))
         if recorded is not None and recorded.pending:
             # Recorded ahead by an apply that did not confirm it: not drift.
-            notes.append(INTERRUPTED_NOTE)
+            reasons.append(ChangeReason(Reason.PENDING))
         elif recorded is not None:
-            notes.append("drift: deleted out of band")
-        return _desired_change(desired, Action.CREATE, create_fields(desired.obj), notes)
+            reasons.append(ChangeReason(Reason.DRIFT_DELETED))
+        return _desired_change(desired, Action.CREATE, create_fields(desired.obj), reasons)
 
     rv = live.resource_version
     ours = _ours(live, inputs.stack)
@@ -176,8 +181,8 @@ def _plan_desired(
             desired.obj,
             ignored=ignored,
         )
-        notes_r = [f"immutable: {path}" for path in dry_run.immutable]
-        return _desired_change(desired, Action.REPLACE, fields, notes_r, rv)
+        immutable = [ChangeReason(Reason.IMMUTABLE, paths=dry_run.immutable)]
+        return _desired_change(desired, Action.REPLACE, fields, immutable, rv)
     if dry_run is None or dry_run.obj is None:
         if recorded is None and not ours:
             # Not ours and no dry-run asked: the caller skipped it, which is a bug upstream.
@@ -191,21 +196,18 @@ def _plan_desired(
         ignored=ignored,
     )
     if recorded is None and not ours:
-        notes_a = ["exists in the cluster and was not created by kgit"]
-        return _desired_change(desired, Action.ADOPT, fields, notes_a, rv)
+        return _desired_change(desired, Action.ADOPT, fields, [ChangeReason(Reason.ADOPT)], rv)
     if not fields:
         return None
-    notes_u = []
-    if recorded is not None and recorded.pending:
-        notes_u.append(INTERRUPTED_NOTE)
-    return _desired_change(desired, Action.UPDATE, fields, notes_u, rv)
+    pending = [ChangeReason(Reason.PENDING)] if recorded is not None and recorded.pending else []
+    return _desired_change(desired, Action.UPDATE, fields, pending, rv)
 
 
 def _desired_change(
     desired: DesiredObject,
     action: Action,
     fields: tuple[FieldChange, ...],
-    notes: list[str],
+    reasons: list[ChangeReason],
     live_resource_version: str = "",
 ) -> ObjectChange:
     return ObjectChange(
@@ -216,7 +218,7 @@ def _desired_change(
         live_resource_version=live_resource_version,
         desired_digest=desired.digest,
         source=desired.source,
-        notes=tuple(notes),
+        reasons=tuple(reasons),
     )
 
 
@@ -236,7 +238,7 @@ def _plan_removed(
             key=key,
             action=Action.FORGET,
             api_version=api_version,
-            notes=("already gone from the cluster",),
+            reasons=(ChangeReason(Reason.GONE),),
         )
     if not _ours(live, inputs.stack):
         warnings.append(
@@ -248,7 +250,7 @@ def _plan_removed(
             action=Action.FORGET,
             api_version=api_version,
             live_resource_version=live.resource_version,
-            notes=("not labelled as this stack's: left in the cluster",),
+            reasons=(ChangeReason(Reason.NOT_OWNED),),
         )
     return ObjectChange(
         key=key,

@@ -64,11 +64,20 @@ class DryRun:
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    """The user's choices that change what is planned."""
+    """The user's choices that change what is planned, recorded in the plan they made.
+
+    ``max_delete`` is ``None`` for the default limit; a :class:`~kgit.plan.model.Plan`
+    holds the limit it was computed under. ``default_namespace`` and ``state_namespace``
+    are the namespaces planning used (flag, else kgit.yaml's, else kgit's default), so
+    that applying a stored plan reads Git and the state as planning did; ``None`` when
+    not known (then kgit.yaml's at the plan's commit applies).
+    """
 
     allow_empty: bool = False
     max_delete: int | None = None
     adopt: bool = False
+    default_namespace: str | None = None
+    state_namespace: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

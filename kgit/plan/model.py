@@ -11,10 +11,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kgit.plan.inputs import PlanOptions
+
 if TYPE_CHECKING:
     from kgit.manifests.keys import ObjectKey
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class Action(enum.Enum):
@@ -61,6 +63,37 @@ class FieldOp(enum.Enum):
     CHANGE = "change"
 
 
+class Reason(enum.Enum):
+    """Why an object gets its action, beyond its field changes (Terraform's ActionReason).
+
+    Words for each are chosen by :mod:`kgit.render`; the plan holds only the reason.
+    """
+
+    ADOPT = "adopt"  # exists in the cluster, not created by kgit
+    CRD_PENDING = "crd-pending"  # a custom resource whose CRD this plan creates
+    DRIFT_DELETED = "drift-deleted"  # kgit applied it, someone deleted it
+    PENDING = "pending"  # recorded ahead by an apply that did not confirm it
+    IMMUTABLE = "immutable"  # the server refused to change these fields: replaced
+    GONE = "gone"  # forgotten: already gone from the cluster
+    NOT_OWNED = "not-owned"  # forgotten: no longer labelled as the stack's
+
+    @property
+    def has_paths(self) -> bool:
+        """True for the reason that names field paths (and only it)."""
+        return self is Reason.IMMUTABLE
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeReason:
+    """One reason for an object's action, with its details.
+
+    ``paths`` are the fields concerned, for a reason that :attr:`Reason.has_paths`.
+    """
+
+    reason: Reason
+    paths: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field of one object, before (live) and after (what apply makes of it).
@@ -95,13 +128,13 @@ class ObjectChange:
     live_resource_version: str = ""
     desired_digest: str = ""
     source: str = ""
-    notes: tuple[str, ...] = ()
+    reasons: tuple[ChangeReason, ...] = ()
 
     @property
     def drifted(self) -> bool:
         """True when the cluster moved away from what kgit last applied."""
         return any(f.cause in (Cause.DRIFT, Cause.BOTH) for f in self.fields) or any(
-            n.startswith("drift") for n in self.notes
+            r.reason is Reason.DRIFT_DELETED for r in self.reasons
         )
 
 
@@ -141,7 +174,7 @@ class Plan:
     ignored: tuple[str, ...] = ()
     created_at: str = ""
     format_version: int = FORMAT_VERSION
-    options: dict[str, Any] = field(default_factory=dict)
+    options: PlanOptions = field(default_factory=PlanOptions)
 
     @property
     def summary(self) -> Summary:

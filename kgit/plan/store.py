@@ -1,23 +1,26 @@
 """The plan file: the one place that turns a :class:`Plan` into JSON and back.
 
-Format (``format_version`` 1, described by ``plan.schema.json`` beside this module):
+Format (``format_version`` 2, described by ``plan.schema.json`` beside this module):
 
 - a JSON object mirroring :class:`~kgit.plan.model.Plan`, field for field;
 - object keys as their ``group/kind/namespace/name`` string, enums as their ``.value``;
 - ``FieldChange.before`` is written only for ``remove`` and ``change``, ``after`` only for
   ``add`` and ``change`` (a side that is absent by definition is never written as null);
+  likewise a reason's ``paths`` only for the reason that has them;
 - every other field is always written; on reading, fields the model gives a default may
   be missing (they take the default), unknown fields are refused;
 - the text is canonical: keys sorted, two-space indent, UTF-8, a trailing newline, so the
   file's sha256 (``sha256sum plans/x.json``) is :func:`plan_digest` of the plan it holds.
 
 Anything wrong with a file is a :class:`~kgit.errors.PlanFileError` naming the file and
-the field, never a ``KeyError`` (:mod:`kgit.plan.jsonread` checks each field).
+the field, never a ``KeyError`` (:mod:`kgit.plan.jsonread` checks each field). A file of an
+older format is refused, never converted: its plan was computed by another kgit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -30,16 +33,19 @@ from typing import Any, NoReturn
 
 from kgit.errors import PlanFileError
 from kgit.manifests.keys import ObjectKey
+from kgit.plan.inputs import PlanOptions
 from kgit.plan.jsonread import PlanReader, describe, is_int
 from kgit.plan.model import (
     FORMAT_VERSION,
     Action,
     Cause,
+    ChangeReason,
     FieldChange,
     FieldOp,
     ObjectChange,
     Plan,
     PlanSource,
+    Reason,
 )
 
 PLANS_DIR = Path("plans")
@@ -70,7 +76,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
         "ignored": list(plan.ignored),
-        "options": dict(plan.options),
+        "options": dataclasses.asdict(plan.options),
     }
 
 
@@ -83,8 +89,14 @@ def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
         "live_resource_version": change.live_resource_version,
         "desired_digest": change.desired_digest,
         "source": change.source,
-        "notes": list(change.notes),
+        "reasons": [_reason_to_dict(r) for r in change.reasons],
     }
+
+
+def _reason_to_dict(why: ChangeReason) -> dict[str, Any]:
+    if why.reason.has_paths:
+        return {"reason": why.reason.value, "paths": list(why.paths)}
+    return {"reason": why.reason.value}
 
 
 def _field_to_dict(fc: FieldChange) -> dict[str, Any]:
@@ -241,6 +253,8 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
     version = doc["format_version"]
     if not is_int(version):
         r.fail("format_version", f"expected an integer, got {describe(version)}")
+    if 0 < version < FORMAT_VERSION:
+        r.fail("", f"plan file format {version} is from an older kgit; plan again")
     if version != FORMAT_VERSION:
         raise PlanFileError(
             f"{name}: plan format version {version} is not supported by this kgit "
@@ -277,7 +291,20 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
         ignored=r.strings(doc, "ignored", "", default=()),
         created_at=r.string(doc, "created_at", "", default=""),
         format_version=version,
-        options=r.obj(r.get(doc, "options", "", default={}), "options"),
+        options=_options_from(r, r.obj(r.get(doc, "options", "", default={}), "options")),
+    )
+
+
+def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
+    where = "options"
+    r.known(d, where, {f.name for f in dataclasses.fields(PlanOptions)})
+    no_limit = r.get(d, "max_delete", where, default=None) is None
+    return PlanOptions(
+        adopt=r.boolean(d, "adopt", where, default=False),
+        allow_empty=r.boolean(d, "allow_empty", where, default=False),
+        max_delete=None if no_limit else r.count(d, "max_delete", where),
+        default_namespace=r.opt_string(d, "default_namespace", where),
+        state_namespace=r.opt_string(d, "state_namespace", where),
     )
 
 
@@ -304,7 +331,7 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
             "live_resource_version",
             "desired_digest",
             "source",
-            "notes",
+            "reasons",
         },
     )
     key_text = r.string(d, "key", where)
@@ -313,6 +340,7 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
     except ValueError:
         r.fail(f"{where}.key", f"{key_text!r} is not an object key (group/kind/namespace/name)")
     fields = r.array(d, "fields", where, default=[])
+    reasons = r.array(d, "reasons", where, default=[])
     return ObjectChange(
         key=key,
         action=r.enum_of(d, "action", where, Action),
@@ -324,8 +352,24 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
         live_resource_version=r.string(d, "live_resource_version", where, default=""),
         desired_digest=r.string(d, "desired_digest", where, default=""),
         source=r.string(d, "source", where, default=""),
-        notes=r.strings(d, "notes", where, default=()),
+        reasons=tuple(
+            _reason_from(r, r.obj(item, f"{where}.reasons[{i}]"), f"{where}.reasons[{i}]")
+            for i, item in enumerate(reasons)
+        ),
     )
+
+
+def _reason_from(r: PlanReader, d: dict[str, Any], where: str) -> ChangeReason:
+    r.known(d, where, {"reason", "paths"})
+    reason = r.enum_of(d, "reason", where, Reason)
+    if not reason.has_paths:
+        if "paths" in d:
+            r.fail(f"{where}.paths", f"not allowed for reason '{reason.value}'")
+        return ChangeReason(reason)
+    paths = r.strings(d, "paths", where)
+    if not paths:
+        r.fail(f"{where}.paths", f"reason '{reason.value}' names at least one field")
+    return ChangeReason(reason, paths)
 
 
 def _field_from(r: PlanReader, d: dict[str, Any], where: str) -> FieldChange:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kgit.plan.model import Action, Cause, FieldOp
+from kgit.plan.model import Action, Cause, FieldOp, Reason
 
 if TYPE_CHECKING:
     from kgit.plan.model import FieldChange, ObjectChange, Plan, PlanSource
@@ -27,6 +27,18 @@ HEADLINES = {
     Action.ADOPT: "will be adopted (exists, not created by kgit)",
     Action.FORGET: "will be forgotten (kgit stops tracking it; left in the cluster)",
     Action.NOOP: "is unchanged",
+}
+
+_DELETED_OUT_OF_BAND = "deleted out of band"
+
+# The words of each reason, drawn in parentheses under the object's headline.
+_REASON_NOTES = {
+    Reason.ADOPT: "exists in the cluster and was not created by kgit",
+    Reason.CRD_PENDING: "CRD pending: its CustomResourceDefinition is created by this plan",
+    Reason.DRIFT_DELETED: f"drift: {_DELETED_OUT_OF_BAND}",
+    Reason.PENDING: "an earlier apply did not confirm this object (interrupted, or it failed)",
+    Reason.GONE: "already gone from the cluster",
+    Reason.NOT_OWNED: "not labelled as this stack's: left in the cluster",
 }
 
 # Order of the per-action lists in the markdown view, with their labels.
@@ -137,6 +149,17 @@ def source_parts(source: PlanSource) -> tuple[str, str]:
     return short_commit(source.commit), ", ".join(source.paths)
 
 
+def change_notes(change: ObjectChange) -> tuple[str, ...]:
+    """The notes drawn under ``change``'s headline: one per reason, one per immutable field."""
+    notes: list[str] = []
+    for why in change.reasons:
+        if why.reason is Reason.IMMUTABLE:
+            notes += [f"immutable: {path}" for path in why.paths]
+        else:
+            notes.append(_REASON_NOTES[why.reason])
+    return tuple(notes)
+
+
 def drift_items(change: ObjectChange) -> list[tuple[str, str]]:
     """(field path or "", what happened) for each way ``change`` drifted."""
     items: list[tuple[str, str]] = []
@@ -147,7 +170,6 @@ def drift_items(change: ObjectChange) -> list[tuple[str, str]]:
             items.append((fc.path, f"changed {by}{at}"))
         elif fc.cause is Cause.BOTH:
             items.append((fc.path, f"changed in Git and {by} (conflict)"))
-    for note in change.notes:
-        if note.startswith("drift"):
-            items.append(("", note.removeprefix("drift:").strip() or note))
+    if any(why.reason is Reason.DRIFT_DELETED for why in change.reasons):
+        items.append(("", _DELETED_OUT_OF_BAND))
     return items

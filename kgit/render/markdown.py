@@ -19,6 +19,7 @@ from kgit.render.common import (
     ACTION_LABELS,
     DIRTY,
     HEADLINES,
+    change_notes,
     drift_items,
     field_lines,
     no_changes_sentence,
@@ -257,7 +258,7 @@ def _drift_item(change: ObjectChange) -> _Item:
 def _details(change: ObjectChange, limit: int | None) -> _Item:
     subject = change.key.subject
     lines = [f"# {subject} {HEADLINES[change.action]}"]
-    lines += [f"# ({_one_line(note)})" for note in change.notes]
+    lines += [f"# ({_one_line(note)})" for note in change_notes(change)]
     lines.append(f"{change.action.symbol} {change.api_version} {subject}")
     for fc in change.fields:
         drawn = field_lines(fc, split=True)

@@ -8,6 +8,7 @@ from kgit.plan.model import Action, Cause, FieldOp
 from kgit.render.common import (
     DIRTY,
     HEADLINES,
+    change_notes,
     field_lines,
     no_changes_sentence,
     render_summary_line,
@@ -95,7 +96,7 @@ def _symbol(action: Action, paint: _Paint) -> str:
 def _object_lines(change: ObjectChange, paint: _Paint) -> list[str]:
     subject = change.key.subject
     lines = [f"  # {paint(subject, 'bold')} {HEADLINES[change.action]}"]
-    lines += [f"  # ({note})" for note in change.notes]
+    lines += [f"  # ({note})" for note in change_notes(change)]
     lines.append(f"  {_symbol(change.action, paint)} {change.api_version} {subject}")
     for fc in change.fields:
         lines += _field_lines(fc, paint)

@@ -121,6 +121,8 @@ def make_plan(
             allow_empty=planning.allow_empty,
             max_delete=max_delete if max_delete is not None else source.config.max_delete,
             adopt=planning.adopt,
+            default_namespace=planning.default_namespace or source.config.default_namespace,
+            state_namespace=target.state_namespace,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

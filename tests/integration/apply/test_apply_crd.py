@@ -70,7 +70,7 @@ def test_crd_and_its_resources_apply_in_one_run(
     widgets = [c for c in plan["changes"] if c["key"].startswith(f"{group}/Widget/")]
     assert [c["action"] for c in widgets] == ["create", "create"]
     for change in widgets:
-        assert any(note.startswith("CRD pending") for note in change["notes"]), change
+        assert {"reason": "crd-pending"} in change["reasons"], change
     text = stack.kgit("plan")
     assert "CRD pending" in text.stdout
 

@@ -38,7 +38,7 @@ def test_replace_needs_allow_replace_and_recreates(
     plan = stack.plan()
     key = f"apps/Deployment/{ns}/web"
     assert actions(plan) == {key: "replace"}
-    assert any("spec.selector" in note for note in plan["changes"][0]["notes"])
+    assert any("spec.selector" in r.get("paths", []) for r in plan["changes"][0]["reasons"])
 
     refused = stack.kgit("apply", "--auto-approve")
     assert refused.code == 1, refused.output

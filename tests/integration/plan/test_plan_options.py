@@ -117,6 +117,10 @@ def test_options_and_kgit_yaml(
     assert plan["stack"] == unique
     assert plan["source"]["paths"] == ["apps/web", "crd"]
     assert plan["ignored"] == ["spec.replicas of apps/Deployment (scaled by an HPA)"]
+    assert (plan["options"]["default_namespace"], plan["options"]["state_namespace"]) == (
+        ns,
+        state_ns,
+    )
     changes = changes_by_key(plan)
     assert set(changes) == {
         f"/Namespace//{ns}",
@@ -126,7 +130,7 @@ def test_options_and_kgit_yaml(
     }
     widget = changes[f"{group}/Widget/{ns}/w1"]
     assert widget["action"] == "create"
-    assert any(n.startswith("CRD pending") for n in widget["notes"])
+    assert {"reason": "crd-pending"} in widget["reasons"]
 
     for context in ([], ["--context", "nope"]):
         failed = run_kgit(

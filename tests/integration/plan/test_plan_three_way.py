@@ -26,6 +26,7 @@ from planlib import (
 
 from kgit.manifests.normalize import STACK_LABEL
 from kgit.plan.store import load_plan_schema
+from kgit.state.store import STATE_NAMESPACE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,6 +124,14 @@ def test_every_row_of_the_three_way_table(
                    "--format", "markdown", kubeconfig=kubeconfig)  # fmt: skip
     assert run.code == 0, run.output
     plan = json.loads(stored.read_text())
+    # No kgit.yaml and no flags: the rails and namespaces the plan used are kgit's defaults.
+    assert plan["options"] == {
+        "adopt": False,
+        "allow_empty": False,
+        "max_delete": 10,
+        "default_namespace": "default",
+        "state_namespace": STATE_NAMESPACE,
+    }
     jsonschema.validate(plan, load_plan_schema())
     assert plan["source"]["commit"] == commit
     changes = changes_by_key(plan)
@@ -146,9 +155,9 @@ def test_every_row_of_the_three_way_table(
     assert cm["noop"] not in changes
 
     # Row 1: create. Row 3: create of an object deleted out of band.
-    assert not any(n.startswith("drift") for n in changes[cm["new"]]["notes"])
+    assert not any(r["reason"] == "drift-deleted" for r in changes[cm["new"]]["reasons"])
     assert field(changes[cm["new"]], "data.v")["after"] == "1"
-    assert "drift: deleted out of band" in changes[cm["oob"]]["notes"]
+    assert {"reason": "drift-deleted"} in changes[cm["oob"]]["reasons"]
 
     # Row 2: adopt shows the diff against the live object, and warns about --adopt.
     adopt = field(changes[cm["adopt"]], "data.v")
@@ -178,10 +187,13 @@ def test_every_row_of_the_three_way_table(
         w.startswith(f"ConfigMap/{ns}/unlabel:") and "leaves it in place" in w
         for w in plan["warnings"]
     ), plan["warnings"]
-    assert changes[cm["gone"]]["notes"] == ["already gone from the cluster"]
+    assert changes[cm["gone"]]["reasons"] == [{"reason": "gone"}]
 
     # Row 8: an immutable selector change is a replace naming the field.
-    assert "immutable: spec.selector" in changes[replace]["notes"]
+    assert any(
+        r["reason"] == "immutable" and "spec.selector" in r["paths"]
+        for r in changes[replace]["reasons"]
+    ), changes[replace]["reasons"]
     assert field(changes[replace], "spec.selector.matchLabels.app")["after"] == "b"
 
     # The stored plan round-trips through kgit show in every format.

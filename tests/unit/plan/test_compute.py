@@ -21,8 +21,9 @@ from kgit.plan.inputs import (
     PlanOptions,
     RecordedObject,
 )
-from kgit.plan.model import Action, Cause, FieldOp, PlanSource
+from kgit.plan.model import Action, Cause, ChangeReason, FieldOp, PlanSource, Reason
 from kgit.plan.rules import IgnoreRule
+from kgit.render.common import change_notes
 
 pytestmark = pytest.mark.unit
 
@@ -146,7 +147,7 @@ def test_create_when_only_in_git() -> None:
     plan = plan_of([manifest()], [], [])
     (change,) = plan.changes
     assert change.action is Action.CREATE
-    assert change.notes == ()
+    assert change.reasons == ()
     paths = {f.path for f in change.fields}
     assert "spec.template.spec.containers[name=nginx].image" in paths
     assert 'metadata.labels["kgit.dev/stack"]' in paths
@@ -157,7 +158,8 @@ def test_create_marks_objects_deleted_out_of_band() -> None:
     plan = plan_of([manifest()], [manifest()], [])
     (change,) = plan.changes
     assert change.action is Action.CREATE
-    assert change.notes == ("drift: deleted out of band",)
+    assert change.reasons == (ChangeReason(Reason.DRIFT_DELETED),)
+    assert change_notes(change) == ("drift: deleted out of band",)
     assert change.drifted
 
 
@@ -172,7 +174,8 @@ def test_create_of_an_object_recorded_ahead_by_an_interrupted_apply_is_not_drift
     plan = compute_plan(inputs, source=SOURCE, serial=3, lineage="l", options=PlanOptions())
     (change,) = plan.changes
     assert change.action is Action.CREATE
-    assert change.notes == (
+    assert change.reasons == (ChangeReason(Reason.PENDING),)
+    assert change_notes(change) == (
         "an earlier apply did not confirm this object (interrupted, or it failed)",
     )
     assert not change.drifted
@@ -296,7 +299,8 @@ def test_immutable_change_is_a_replace() -> None:
     plan = plan_of([new], [old], [server_form(old)], dry=dry)
     (change,) = plan.changes
     assert change.action is Action.REPLACE
-    assert change.notes == ("immutable: spec.selector",)
+    assert change.reasons == (ChangeReason(Reason.IMMUTABLE, paths=("spec.selector",)),)
+    assert change_notes(change) == ("immutable: spec.selector",)
     assert plan.summary.add == 1 and plan.summary.delete == 1
 
 

@@ -20,8 +20,9 @@ from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.normalize import normalize
 from kgit.plan.compute import compute_candidates, compute_plan, max_delete
 from kgit.plan.inputs import DryRun, LiveObject, PlanInputs, PlanOptions, RecordedObject
-from kgit.plan.model import Action, Cause, FieldOp
+from kgit.plan.model import Action, Cause, ChangeReason, FieldOp, Reason
 from kgit.plan.rules import IgnoreRule
+from kgit.render.common import change_notes
 
 pytestmark = pytest.mark.unit
 
@@ -42,7 +43,10 @@ def test_custom_resource_of_a_crd_in_the_same_plan_is_created_pending() -> None:
     plan = compute_plan(inputs, source=SOURCE, serial=0, lineage="l", options=PlanOptions())
     (change,) = plan.changes
     assert change.action is Action.CREATE
-    assert change.notes == ("CRD pending: its CustomResourceDefinition is created by this plan",)
+    assert change.reasons == (ChangeReason(Reason.CRD_PENDING),)
+    assert change_notes(change) == (
+        "CRD pending: its CustomResourceDefinition is created by this plan",
+    )
 
 
 def test_a_desired_kind_the_cluster_could_not_list_fails_the_plan() -> None:

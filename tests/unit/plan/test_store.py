@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import re
@@ -18,15 +19,18 @@ from hypothesis import strategies as st
 
 from kgit.errors import PlanFileError
 from kgit.manifests.keys import ObjectKey
+from kgit.plan.inputs import PlanOptions
 from kgit.plan.model import (
     FORMAT_VERSION,
     Action,
     Cause,
+    ChangeReason,
     FieldChange,
     FieldOp,
     ObjectChange,
     Plan,
     PlanSource,
+    Reason,
 )
 from kgit.plan.store import (
     default_plan_path,
@@ -46,7 +50,7 @@ GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 
 
 def rich_plan() -> Plan:
-    """A plan using every action, op, cause, optional field and some unicode."""
+    """A plan using every action, op, cause, reason, optional field and some unicode."""
     return Plan(
         stack="web",
         source=PlanSource(
@@ -66,6 +70,7 @@ def rich_plan() -> Plan:
                 fields=(FieldChange("metadata.name", FieldOp.ADD, after="web"),),
                 desired_digest="sha256:" + "1" * 64,
                 source="namespaces/web.yaml",
+                reasons=(ChangeReason(Reason.CRD_PENDING), ChangeReason(Reason.DRIFT_DELETED)),
             ),
             ObjectChange(
                 ObjectKey("apps", "Deployment", "web", "nginx"),
@@ -82,7 +87,7 @@ def rich_plan() -> Plan:
                 ),
                 live_resource_version="42",
                 desired_digest="sha256:" + "2" * 64,
-                notes=("drift: changed out of band",),
+                reasons=(ChangeReason(Reason.PENDING),),
             ),
             ObjectChange(
                 ObjectKey("", "Secret", "web", "db"),
@@ -91,17 +96,36 @@ def rich_plan() -> Plan:
                 fields=(
                     FieldChange("data[pw]", FieldOp.CHANGE, "hmac:aa", "hmac:bb", sensitive=True),
                 ),
+                reasons=(ChangeReason(Reason.IMMUTABLE, paths=("type", "data[pw]")),),
             ),
             ObjectChange(ObjectKey("", "Service", "web", "old"), Action.DELETE, "v1"),
-            ObjectChange(ObjectKey("", "ConfigMap", "web", "x"), Action.ADOPT, "v1"),
-            ObjectChange(ObjectKey("", "ConfigMap", "web", "y"), Action.FORGET, "v1"),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "x"),
+                Action.ADOPT,
+                "v1",
+                reasons=(ChangeReason(Reason.ADOPT),),
+            ),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "y"),
+                Action.FORGET,
+                "v1",
+                reasons=(ChangeReason(Reason.NOT_OWNED),),
+            ),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "w"),
+                Action.FORGET,
+                "v1",
+                reasons=(ChangeReason(Reason.GONE),),
+            ),
             ObjectChange(ObjectKey("", "ConfigMap", "web", "z"), Action.NOOP, "v1"),
         ),
         unchanged=5,
         warnings=("a warning",),
         ignored=("spec.replicas of Deployment",),
         created_at="2026-11-25T07:00:00Z",
-        options={"adopt": True, "max_delete": None, "nested": {"list": [1, "two"]}},
+        options=PlanOptions(
+            adopt=True, max_delete=None, default_namespace="apps", state_namespace="kgit-ops"
+        ),
     )
 
 
@@ -150,9 +174,36 @@ def test_keys_and_enums_are_stored_as_strings() -> None:
         "delete",
         "adopt",
         "forget",
+        "forget",
         "no-op",
     ]
     assert data["changes"][1]["fields"][0]["cause"] == "drift"
+    assert [r["reason"] for c in data["changes"] for r in c["reasons"]] == [
+        "crd-pending",
+        "drift-deleted",
+        "pending",
+        "immutable",
+        "adopt",
+        "not-owned",
+        "gone",
+    ]
+
+
+def test_only_an_immutable_reason_writes_paths() -> None:
+    data = plan_to_dict(rich_plan())
+    reasons = [r for c in data["changes"] for r in c["reasons"]]
+    assert reasons[3] == {"reason": "immutable", "paths": ["type", "data[pw]"]}
+    assert all(set(r) == {"reason"} for r in reasons if r["reason"] != "immutable")
+
+
+def test_options_are_written_whole() -> None:
+    assert plan_to_dict(rich_plan())["options"] == {
+        "adopt": True,
+        "allow_empty": False,
+        "max_delete": None,
+        "default_namespace": "apps",
+        "state_namespace": "kgit-ops",
+    }
 
 
 def test_absent_sides_are_omitted_never_null() -> None:
@@ -170,13 +221,13 @@ def test_optional_fields_take_model_defaults() -> None:
     plan = plan_from_dict(minimal_doc())
     assert plan.unchanged == 0
     assert plan.warnings == ()
-    assert plan.options == {}
+    assert plan.options == PlanOptions()
     assert plan.source.ref == ""
     assert plan.source.dirty is False
     change = plan.changes[0]
     assert change.key == ObjectKey("", "ConfigMap", "web", "a")
     assert change.fields == ()
-    assert change.notes == ()
+    assert change.reasons == ()
 
 
 # --- the schema --------------------------------------------------------------------------
@@ -220,6 +271,18 @@ def _broken(edit: str) -> dict[str, Any]:
         doc["unchanged"] = -1
     elif edit == "missing stack":
         del doc["stack"]
+    elif edit == "bad reason":
+        doc["changes"][0]["reasons"] = [{"reason": "because"}]
+    elif edit == "immutable without paths":
+        doc["changes"][0]["reasons"] = [{"reason": "immutable"}]
+    elif edit == "immutable with no path":
+        doc["changes"][0]["reasons"] = [{"reason": "immutable", "paths": []}]
+    elif edit == "paths on a reason without":
+        doc["changes"][0]["reasons"] = [{"reason": "gone", "paths": ["spec"]}]
+    elif edit == "unknown option":
+        doc["options"] = {"allow_replace": True}
+    elif edit == "negative max_delete":
+        doc["options"] = {"max_delete": -1}
     return doc
 
 
@@ -233,6 +296,12 @@ BROKEN = [
     "bool as serial",
     "negative unchanged",
     "missing stack",
+    "bad reason",
+    "immutable without paths",
+    "immutable with no path",
+    "paths on a reason without",
+    "unknown option",
+    "negative max_delete",
 ]
 
 
@@ -253,14 +322,23 @@ def test_another_format_version_is_refused() -> None:
     with pytest.raises(PlanFileError) as err:
         plan_from_json(json.dumps(doc), name="plans/x.json")
     assert str(err.value) == (
-        "plans/x.json: plan format version 7 is not supported by this kgit (reads 1)"
+        "plans/x.json: plan format version 7 is not supported by this kgit (reads 2)"
     )
 
 
 def test_version_is_checked_before_anything_else() -> None:
     # A future format may look entirely different: say "version", not "missing field".
-    with pytest.raises(PlanFileError, match="plan format version 2 is not supported"):
-        plan_from_json('{"format_version": 2, "whatever": []}')
+    with pytest.raises(PlanFileError, match="plan format version 3 is not supported"):
+        plan_from_json('{"format_version": 3, "whatever": []}')
+
+
+def test_a_format_1_file_is_refused_as_older() -> None:
+    # Its reasons were prose and its options untyped: refused, never converted.
+    doc = {**minimal_doc(), "format_version": 1, "options": {"allow_replace": True}}
+    doc["changes"][0]["notes"] = ["drift: deleted out of band"]
+    with pytest.raises(PlanFileError) as err:
+        plan_from_json(json.dumps(doc), name="plans/x.json")
+    assert str(err.value) == "plans/x.json: plan file format 1 is from an older kgit; plan again"
 
 
 @pytest.mark.parametrize(
@@ -296,6 +374,18 @@ def test_absurd_nesting_is_a_plan_file_error() -> None:
         ("change without before", "p.json: changes[0].fields[0]: missing field 'before'"),
         ("unknown top-level field", "p.json: unknown field 'extra'"),
         ("negative unchanged", "p.json: unchanged: expected a count (>= 0), got -1"),
+        ("bad reason", "p.json: changes[0].reasons[0].reason: expected one of adopt, "),
+        ("immutable without paths", "p.json: changes[0].reasons[0]: missing field 'paths'"),
+        (
+            "immutable with no path",
+            "p.json: changes[0].reasons[0].paths: reason 'immutable' names at least one field",
+        ),
+        (
+            "paths on a reason without",
+            "p.json: changes[0].reasons[0].paths: not allowed for reason 'gone'",
+        ),
+        ("unknown option", "p.json: options: unknown field 'allow_replace'"),
+        ("negative max_delete", "p.json: options.max_delete: expected a count (>= 0), got -1"),
     ],
 )
 def test_malformed_fields_name_the_field(edit: str, message: str) -> None:
@@ -314,6 +404,15 @@ def test_malformed_fields_name_the_field(edit: str, message: str) -> None:
         (("changes", 0), 5, "changes[0]: expected an object, got an integer"),
         (("warnings",), "w", "warnings: expected an array"),
         (("options",), [], "options: expected an object, got an array"),
+        (("options",), {"adopt": "yes"}, "options.adopt: expected true or false"),
+        (("options",), {"max_delete": 1.5}, "options.max_delete: expected an integer"),
+        (("options",), {"state_namespace": 1}, "options.state_namespace: expected a string or"),
+        (("changes", 0, "reasons"), [{}], "changes[0].reasons[0]: missing field 'reason'"),
+        (
+            ("changes", 0, "reasons"),
+            [{"reason": "immutable", "paths": [1]}],
+            "changes[0].reasons[0].paths[0]: expected a string, got an integer (1)",
+        ),
     ],
 )
 def test_wrong_types_name_the_field(path: tuple[Any, ...], value: Any, message: str) -> None:
@@ -351,8 +450,15 @@ def test_digest_is_sha256_of_the_file_text() -> None:
 
 def test_digest_ignores_dict_order_but_not_content() -> None:
     plan = rich_plan()
-    reordered = Plan(**{**_fields(plan), "options": dict(reversed(list(plan.options.items())))})
-    assert plan_digest(reordered) == plan_digest(plan)
+
+    def with_value(value: dict[str, Any]) -> Plan:
+        added = FieldChange("data", FieldOp.ADD, after=value)
+        change = ObjectChange(ObjectKey("", "ConfigMap", "web", "v"), Action.CREATE, "v1", (added,))
+        return dataclasses.replace(plan, changes=(*plan.changes, change))
+
+    value = {"a": 1, "b": [2]}
+    reordered = dict(reversed(list(value.items())))
+    assert plan_digest(with_value(reordered)) == plan_digest(with_value(value))
     tampered = Plan(**{**_fields(plan), "state_serial": plan.state_serial + 1})
     assert plan_digest(tampered) != plan_digest(plan)
 
@@ -410,7 +516,7 @@ def test_read_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(PlanFileError, match=r"not a plan file \(not UTF-8 text\)"):
         read_plan(binary)
     bad = tmp_path / "bad.json"
-    bad.write_text('{"format_version": 1}', encoding="utf-8")
+    bad.write_text('{"format_version": 2}', encoding="utf-8")
     with pytest.raises(PlanFileError, match=f"^{bad}: missing field 'stack'$"):
         read_plan(bad)
 
@@ -466,6 +572,14 @@ def field_changes(draw: st.DrawFn) -> FieldChange:
 
 
 @st.composite
+def change_reasons(draw: st.DrawFn) -> ChangeReason:
+    reason = draw(st.sampled_from(Reason))
+    if not reason.has_paths:
+        return ChangeReason(reason)
+    return ChangeReason(reason, tuple(draw(st.lists(st.text(max_size=8), min_size=1, max_size=2))))
+
+
+@st.composite
 def plans(draw: st.DrawFn) -> Plan:
     changes = tuple(
         ObjectChange(
@@ -481,7 +595,7 @@ def plans(draw: st.DrawFn) -> Plan:
             live_resource_version=draw(st.text(max_size=4)),
             desired_digest=draw(st.text(max_size=4)),
             source=draw(st.text(max_size=4)),
-            notes=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
+            reasons=tuple(draw(st.lists(change_reasons(), max_size=2))),
         )
         for _ in range(draw(st.integers(0, 3)))
     )
@@ -501,7 +615,13 @@ def plans(draw: st.DrawFn) -> Plan:
         warnings=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
         ignored=tuple(draw(st.lists(st.text(max_size=6), max_size=2))),
         created_at=draw(st.text(max_size=6)),
-        options=draw(st.dictionaries(st.text(max_size=4), json_values, max_size=2)),
+        options=PlanOptions(
+            allow_empty=draw(st.booleans()),
+            max_delete=draw(st.none() | st.integers(0, 10**6)),
+            adopt=draw(st.booleans()),
+            default_namespace=draw(st.none() | st.text(max_size=6)),
+            state_namespace=draw(st.none() | st.text(max_size=6)),
+        ),
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from kgit.manifests.keys import ObjectKey
-from kgit.plan.model import Action, Cause, FieldChange, FieldOp, ObjectChange, Plan, PlanSource
+from kgit.plan.model import (
+    Action,
+    Cause,
+    ChangeReason,
+    FieldChange,
+    FieldOp,
+    ObjectChange,
+    Plan,
+    PlanSource,
+    Reason,
+)
 from kgit.plan.store import plan_to_json
 from kgit.render import FORMATS, render_json, render_plan, render_summary_line, render_text
 
@@ -71,10 +81,44 @@ def test_notes_are_listed_under_the_headline() -> None:
         ObjectKey("", "Service", "web", "s"),
         Action.CREATE,
         "v1",
-        notes=("drift: deleted out of band",),
+        reasons=(ChangeReason(Reason.DRIFT_DELETED),),
     )
     text = render_text(plan_of(change), color=False)
     assert "  # Service/web/s will be created\n  # (drift: deleted out of band)\n  + v1" in text
+
+
+REASON_CASES = [
+    (ChangeReason(Reason.ADOPT), ["exists in the cluster and was not created by kgit"]),
+    (
+        ChangeReason(Reason.CRD_PENDING),
+        ["CRD pending: its CustomResourceDefinition is created by this plan"],
+    ),
+    (ChangeReason(Reason.DRIFT_DELETED), ["drift: deleted out of band"]),
+    (
+        ChangeReason(Reason.PENDING),
+        ["an earlier apply did not confirm this object (interrupted, or it failed)"],
+    ),
+    (
+        ChangeReason(Reason.IMMUTABLE, paths=("spec.selector", "spec.clusterIP")),
+        ["immutable: spec.selector", "immutable: spec.clusterIP"],
+    ),
+    (ChangeReason(Reason.GONE), ["already gone from the cluster"]),
+    (ChangeReason(Reason.NOT_OWNED), ["not labelled as this stack's: left in the cluster"]),
+]
+
+
+@pytest.mark.parametrize(("reason", "notes"), REASON_CASES)
+def test_each_reason_is_drawn_in_its_words(reason: ChangeReason, notes: list[str]) -> None:
+    change = ObjectChange(
+        ObjectKey("", "Service", "web", "s"), Action.UPDATE, "v1", reasons=(reason,)
+    )
+    text = render_text(plan_of(change), color=False)
+    drawn = "".join(f"  # ({note})\n" for note in notes)
+    assert f"  # Service/web/s will be updated in place\n{drawn}  ~ v1" in text
+
+
+def test_every_reason_has_words() -> None:
+    assert {case[0].reason for case in REASON_CASES} == set(Reason)
 
 
 @pytest.mark.parametrize(
