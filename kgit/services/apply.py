@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 from contextlib import contextmanager
@@ -178,6 +179,32 @@ def _stored_plan(cluster: Cluster, options: ApplyOptions) -> Plan:
     return plan
 
 
+def as_planned(
+    plan: Plan, planning: PlanningOptions, state_namespace: str | None
+) -> tuple[PlanningOptions, str | None]:
+    """``planning`` and ``state_namespace`` with the namespaces ``plan`` was computed with.
+
+    Raises :class:`ConfigError` when one given differs from the plan's: a stored plan
+    applies with its own settings, as it was reviewed.
+    """
+    recorded = plan.options
+    for what, given, planned in (
+        ("default namespace", planning.default_namespace, recorded.default_namespace),
+        ("state namespace", state_namespace, recorded.state_namespace),
+    ):
+        if given and planned and given != planned:
+            raise ConfigError(
+                f"the plan was made with {what} {planned}, not {given}: "
+                "a stored plan applies with its own settings"
+            )
+    return (
+        dataclasses.replace(
+            planning, default_namespace=recorded.default_namespace or planning.default_namespace
+        ),
+        recorded.state_namespace or state_namespace,
+    )
+
+
 def apply_stored(
     cluster: Cluster,
     plan: Plan,
@@ -194,7 +221,8 @@ def apply_stored(
     The desired objects are read again from Git at the plan's commit and their digests
     checked, every touched object's resourceVersion compared, and the state's serial
     and lineage; all under the stack's lock, which is held until the apply ends. The
-    state namespace is ``state_namespace``, else kgit.yaml's at the plan's commit.
+    default and state namespaces are the plan's own (see :func:`as_planned`), else
+    ``planning``'s and ``state_namespace``, else kgit.yaml's at the plan's commit.
     """
     if plan.source.dirty:
         raise StalePlanError(
@@ -206,6 +234,7 @@ def apply_stored(
     except SourceError as err:
         raise StalePlanError(f"the plan's commit cannot be read: {err}") from err
     check_allowed(plan, settings)
+    planning, state_namespace = as_planned(plan, planning, state_namespace)
     target = Target(
         stack=plan.stack,
         state_namespace=state_namespace or source.config.state_namespace,
