@@ -23,6 +23,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
@@ -222,7 +223,7 @@ def plan_from_json(text: str, *, name: str = "plan") -> Plan:
     missing, unknown or wrongly typed field.
     """
     try:
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (json.JSONDecodeError, ValueError) as err:
         detail = (
             f"line {err.lineno} column {err.colno}: {err.msg}"
@@ -238,6 +239,14 @@ def plan_from_json(text: str, *, name: str = "plan") -> Plan:
 def _refuse_constant(token: str) -> NoReturn:
     # NaN and Infinity are not JSON, and the writer never produces them.
     raise ValueError(f"{token} is not a JSON value")
+
+
+def _finite_float(token: str) -> float:
+    # 1e999 is valid JSON but reads as infinity, which no plan holds and none can write.
+    value = float(token)
+    if not math.isfinite(value):
+        raise ValueError(f"{token} is out of range")
+    return value
 
 
 def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:

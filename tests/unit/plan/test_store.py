@@ -350,6 +350,8 @@ def test_a_format_1_file_is_refused_as_older() -> None:
         ("{}", r"^p\.json: missing field 'format_version' \(not a kgit plan file\?\)$"),
         ('{"format_version": "1"}', r"^p\.json: format_version: expected an integer, got a string"),
         ('{"format_version": NaN}', r"^p\.json: not valid JSON \(NaN is not a JSON value\)$"),
+        # Valid JSON that reads as infinity: no plan holds it, and none could be written back.
+        ('{"format_version": 1e999}', r"^p\.json: not valid JSON \(1e999 is out of range\)$"),
     ],
 )
 def test_malformed_text_names_file_and_problem(text: str, message: str) -> None:
