@@ -210,3 +210,17 @@ def workload_flag() -> Any:
         help="namespace:kind/name (as fluxctl writes it) or Kind/namespace/name.",
         required=True,
     )
+
+
+def verbose_flag() -> Any:
+    """``--verbose/-v``: the traceback of an unexpected error."""
+    return flag("--verbose", "-v", help="Show the traceback of unexpected errors.", default=False)
+
+
+def insecure_host_key_flag() -> Any:
+    """``--insecure-skip-host-key-check``: only ever by its full name."""
+    return flag(
+        "--insecure-skip-host-key-check",
+        help="Do not check the SSH server's host key (anyone on the way could pose as it).",
+        default=False,
+    )

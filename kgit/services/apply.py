@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from kgit.services.options import PlanningOptions
     from kgit.services.verbs import ApplyOptions
     from kgit.source.read import Source, SourceSpec
+    from kgit.state.lock import Lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,41 +123,44 @@ def run_apply(options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
     Raises :class:`StalePlanError` for a stored plan the world moved away from,
     :class:`ApplyError` when approval is refused, and what planning raises.
     """
-    check_source(options.source)
+    check_source(options.inputs.source)
     if options.pending and options.plan_file is not None:
         raise ConfigError("--pending applies the plan kgit watch left, instead of a PLAN")
     settings = ApplySettings(
         allow_replace=options.allow_replace,
-        adopt=options.planning.adopt,
+        adopt=options.inputs.planning.adopt,
         wait=options.wait,
         concurrency=max(1, options.concurrency),
         who=default_who(),
     )
-    with connect_cluster(options.cluster) as cluster:
+    with connect_cluster(options.inputs.cluster) as cluster:
         if options.plan_file is not None or options.pending:
             plan = _stored_plan(cluster, options)
             spec = source_of_plan(
-                cluster, plan, repo=options.source.repo, remote=remote_of(options.source)
+                cluster,
+                plan,
+                repo=options.inputs.source.repo,
+                remote=remote_of(options.inputs.source),
             )
             report: ApplyReport | None = apply_stored(
                 cluster,
                 plan,
                 spec,
-                options.planning,
+                options.inputs.planning,
                 settings,
                 hooks,
-                state_namespace=options.target.state_namespace,
+                state_namespace=options.inputs.target.state_namespace,
                 lock_timeout=options.lock_timeout,
             )
             return ApplyOutcome(plan, report)
-        spec, commit = open_spec(cluster, options.source)
+        spec, commit = open_spec(cluster, options.inputs.source)
         source = read_source(spec, commit=commit)
-        target = resolve_target(options.target, spec.repo, source.config)
+        target = resolve_target(options.inputs.target, spec.repo, source.config)
         plan, report = apply_now(
             cluster,
             source,
             target,
-            options.planning,
+            options.inputs.planning,
             settings,
             hooks,
             lock_timeout=options.lock_timeout,
@@ -169,11 +173,11 @@ def _stored_plan(cluster: Cluster, options: ApplyOptions) -> Plan:
     if options.plan_file is not None:
         plan = read_plan(options.plan_file)
     else:
-        target = resolve_target(options.target, options.source.repo)
+        target = resolve_target(options.inputs.target, options.inputs.source.repo)
         plan = load_pending_plan(cluster, target.state_namespace, target.stack)
-    if options.target.stack and options.target.stack != plan.stack:
+    if options.inputs.target.stack and options.inputs.target.stack != plan.stack:
         raise ConfigError(
-            f"the plan is for stack {plan.stack!r}, not {options.target.stack!r}: "
+            f"the plan is for stack {plan.stack!r}, not {options.inputs.target.stack!r}: "
             "a stored plan applies to its own stack"
         )
     return plan
@@ -239,14 +243,7 @@ def apply_stored(
         stack=plan.stack,
         state_namespace=state_namespace or source.config.state_namespace,
     )
-    with acquire(
-        cluster,
-        target.stack,
-        target.state_namespace,
-        lock_timeout,
-        settings.who or default_who(),
-        operation="apply",
-    ) as lock:
+    with _lock(cluster, target, lock_timeout, settings) as lock:
         seen = gather(cluster, source, target, planning)
         reasons = find_stale(plan, seen)
         if reasons:
@@ -279,14 +276,7 @@ def apply_now(
 ) -> tuple[Plan, ApplyReport | None]:
     """Plan under the lock, ask for approval, apply. ``None`` when there is nothing to do
     (the plan is returned either way); :class:`ApplyError` when approval is refused."""
-    with acquire(
-        cluster,
-        target.stack,
-        target.state_namespace,
-        lock_timeout,
-        settings.who or default_who(),
-        operation="apply",
-    ) as lock:
+    with _lock(cluster, target, lock_timeout, settings) as lock:
         run = make_plan(cluster, source, target, planning, progress=hooks.progress)
         plan = run.plan
         if not plan.has_changes:
@@ -308,3 +298,13 @@ def apply_now(
                 on_result=hooks.on_result,
             )
         return plan, report
+
+
+def _lock(
+    cluster: Cluster, target: Target, lock_timeout: float, settings: ApplySettings
+) -> AbstractContextManager[Lock]:
+    """The stack's lock for an apply, held until it ends."""
+    who = settings.who or default_who()
+    return acquire(
+        cluster, target.stack, target.state_namespace, lock_timeout, who, operation="apply"
+    )

@@ -14,10 +14,12 @@ from kgit.flags import (
     flag,
     git_url_flag,
     group,
+    insecure_host_key_flag,
     paths_flag,
     ref_flag,
     repo_flag,
     state_namespace_flag,
+    verbose_flag,
 )
 
 # kgit identity's namespace (kgit.identity.DEFAULT_NAMESPACE), spelled here so that
@@ -59,11 +61,7 @@ class SshOptions:
         help="known_hosts file to check the SSH server's host key against (default ~/.ssh/known_hosts).",
         show_default=False,
     )
-    insecure_skip_host_key_check: bool = flag(
-        "--insecure-skip-host-key-check",
-        help="Do not check the SSH server's host key (anyone on the way could pose as it).",
-        default=False,
-    )
+    insecure_skip_host_key_check: bool = insecure_host_key_flag()
     identity_namespace: str = flag(
         "--identity-namespace",
         help="Namespace of the deploy key Secret made by kgit identity.",
@@ -156,15 +154,22 @@ class ColorOptions:
         help="Colour the output (default: only on a terminal).",
         show_default=False,
     )
-    verbose: bool = flag(
-        "--verbose", "-v", help="Show the traceback of unexpected errors.", default=False
-    )
+    verbose: bool = verbose_flag()
 
 
 @dataclass(frozen=True, slots=True)
 class VerboseOptions:
     """Tracebacks of unexpected errors, for the verbs that print no colour."""
 
-    verbose: bool = flag(
-        "--verbose", "-v", help="Show the traceback of unexpected errors.", default=False
-    )
+    verbose: bool = verbose_flag()
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputOptions:
+    """Everything that decides a plan: the source, the stack, the planning options and the
+    cluster (``kgit plan``, ``kgit apply``)."""
+
+    source: SourceOptions = group(SourceOptions)
+    target: TargetOptions = group(TargetOptions)
+    planning: PlanningOptions = group(PlanningOptions)
+    cluster: ClusterOptions = group(ClusterOptions)

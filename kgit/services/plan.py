@@ -54,11 +54,11 @@ def run_plan(options: PlanOptions, progress: Callable[[str], None]) -> PlanOutco
     Raises what reading the source, the state and the cluster raise, and
     :class:`PlanError` when the plan cannot be trusted.
     """
-    with connect_cluster(options.cluster) as cluster:
-        spec, commit = open_spec(cluster, options.source)
+    with connect_cluster(options.inputs.cluster) as cluster:
+        spec, commit = open_spec(cluster, options.inputs.source)
         source = read_source(spec, commit=commit)
-        target = resolve_target(options.target, spec.repo, source.config)
-        plan = make_plan(cluster, source, target, options.planning, progress=progress).plan
+        target = resolve_target(options.inputs.target, spec.repo, source.config)
+        plan = make_plan(cluster, source, target, options.inputs.planning, progress=progress).plan
     stored = None
     if options.out is not None:
         stored = plan_file_path(options.out, plan.stack)

@@ -24,8 +24,7 @@ from kgit.flags import (
 from kgit.services.options import (
     ClusterOptions,
     ColorOptions,
-    PlanningOptions,
-    SourceOptions,
+    PlanInputOptions,
     TargetOptions,
     VerboseOptions,
 )
@@ -35,10 +34,7 @@ from kgit.services.options import (
 class PlanOptions:
     """``kgit plan``: compute, store and render a plan."""
 
-    source: SourceOptions = group(SourceOptions)
-    target: TargetOptions = group(TargetOptions)
-    planning: PlanningOptions = group(PlanningOptions)
-    cluster: ClusterOptions = group(ClusterOptions)
+    inputs: PlanInputOptions = group(PlanInputOptions)
     fmt: OutputFormat = plan_format_flag()
     out: str | None = flag(
         "--out",
@@ -77,10 +73,7 @@ class ApplyOptions:
         help="Apply the plan kgit watch left for approval (in its status ConfigMap).",
         default=False,
     )
-    source: SourceOptions = group(SourceOptions)
-    target: TargetOptions = group(TargetOptions)
-    planning: PlanningOptions = group(PlanningOptions)
-    cluster: ClusterOptions = group(ClusterOptions)
+    inputs: PlanInputOptions = group(PlanInputOptions)
     auto_approve: bool = auto_approve_flag()
     lock_timeout: float = lock_timeout_flag()
     allow_replace: bool = flag(

@@ -13,6 +13,7 @@ from kgit.flags import (
     auto_apply_flag,
     flag,
     group,
+    insecure_host_key_flag,
     interval_flag,
     lock_timeout_flag,
     paths_flag,
@@ -79,11 +80,7 @@ class InstallOptions:
         help="known_hosts with the SSH server's host key (e.g. from ssh-keyscan), to embed.",
         show_default=False,
     )
-    insecure_skip_host_key_check: bool = flag(
-        "--insecure-skip-host-key-check",
-        help="Do not check the SSH server's host key (anyone on the way could pose as it).",
-        default=False,
-    )
+    insecure_skip_host_key_check: bool = insecure_host_key_flag()
     view: VerboseOptions = group(VerboseOptions)
 
 
