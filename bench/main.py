@@ -48,7 +48,8 @@ from bench.generate import (
 )
 from bench.kube import Api, Credentials, HttpError
 from bench.report import write_results
-from kgit.cluster.client import MAX_NAMESPACED_LISTS, connect
+from kgit.cluster.client import connect
+from kgit.cluster.listing import MAX_NAMESPACED_LISTS
 from kgit.manifests.keys import key_of as kgit_key_of
 from kgit.state.store import head_name, load_state
 

@@ -142,7 +142,7 @@ def ensure_identity(cluster: Cluster, namespace: str, *, regenerate: bool = Fals
         # The read resourceVersion stays in the body: a concurrent change fails the PUT.
         updated = {**secret, "data": {**(secret.get("data") or {}), **data}}
         try:
-            cluster.replace(SECRET, updated)
+            cluster.update(SECRET, updated)
         except ConflictError as err:
             raise ClusterError(f"{subject}: changed while the key was written; run again") from err
     return Identity(namespace, private, public, created=True)

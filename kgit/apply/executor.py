@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kgit.apply.model import ApplyReport, ObjectResult, Result
 from kgit.cluster.errors import ApiError
+from kgit.cluster.waiters import wait_established, wait_gone
 from kgit.errors import ApplyError, KgitError
 from kgit.manifests.applied import applied_form
 from kgit.manifests.normalize import (
@@ -289,7 +290,7 @@ def _apply_change(
         if live is not None:
             uid = str(live["metadata"]["uid"])
             cluster.delete(resource, key.namespace or None, key.name, uid=uid)
-            cluster.wait_gone(resource, key.namespace or None, key.name, options.timeout, uid=uid)
+            wait_gone(cluster, resource, key.namespace or None, key.name, options.timeout, uid=uid)
     try:
         applied = cluster.server_side_apply(body, force=True)
     except ApiError as err:
@@ -297,7 +298,7 @@ def _apply_change(
     if action is Action.ADOPT:
         _drop_client_side_apply(cluster, applied)
     if (key.group, key.kind) == CRD_KEY:
-        cluster.wait_established(key.name, options.timeout)
+        wait_established(cluster, key.name, options.timeout)
     return "", str((applied.get("metadata") or {}).get("uid") or "")
 
 
@@ -326,7 +327,7 @@ def _delete(
     )
     if options.wait:
         # Namespaces wait for their finalizers (and so their contents) only when asked.
-        cluster.wait_gone(resource, namespace, key.name, options.timeout, uid=uid)
+        wait_gone(cluster, resource, namespace, key.name, options.timeout, uid=uid)
     return ""
 
 
@@ -346,10 +347,4 @@ def _drop_client_side_apply(cluster: Cluster, applied: dict[str, Any]) -> None:
     patch: dict[str, Any] = {"metadata": {"managedFields": keep}}
     if LAST_APPLIED_ANNOTATION in annotations:
         patch["metadata"]["annotations"] = {LAST_APPLIED_ANNOTATION: None}
-    cluster.request_json(
-        "PATCH",
-        resource.path(namespace, str(meta["name"])),
-        body=patch,
-        content_type="application/merge-patch+json",
-        subject=resource.subject(namespace, str(meta["name"])),
-    )
+    cluster.merge_patch(resource, namespace, str(meta["name"]), patch)

@@ -12,7 +12,6 @@ from kgit.cluster.client import (
     NAMESPACE,
     SECRET,
     Cluster,
-    ListResult,
     connect,
 )
 from kgit.cluster.discovery import Discovery, Resource
@@ -30,6 +29,8 @@ from kgit.cluster.errors import (
     UnknownKindError,
     UnreachableError,
 )
+from kgit.cluster.listing import ListResult, list_objects
+from kgit.cluster.waiters import wait_established, wait_gone
 
 __all__ = [
     "CONFIGMAP",
@@ -54,4 +55,7 @@ __all__ = [
     "UnknownKindError",
     "UnreachableError",
     "connect",
+    "list_objects",
+    "wait_established",
+    "wait_gone",
 ]

@@ -10,12 +10,23 @@ order that serves it, the way kubectl's REST mapper chooses.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from kgit.cluster.errors import UnknownKindError
+from kgit.errors import ClusterError
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator
+
+    from kgit.cluster.http import Http
+
+_AGGREGATED_ACCEPT = (
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,31 @@ class Discovery:
     def lookup(self, group: str, kind: str) -> Resource | None:
         """The served resource of a kind at its preferred version, or None if unknown."""
         return self._doc.resources.get((group, kind))
+
+    def resource_for(self, obj: Mapping[str, Any]) -> Resource:
+        """The resource serving ``obj``'s kind at ``obj``'s own apiVersion.
+
+        Raises :class:`UnknownKindError` when the server does not serve the kind.
+        """
+        api_version = str(obj.get("apiVersion") or "")
+        kind = str(obj.get("kind") or "")
+        group, _, version = api_version.rpartition("/")
+        found = self.lookup(group, kind)
+        if found is None:
+            meta = obj.get("metadata") or {}
+            namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+            subject = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+            raise UnknownKindError(
+                f"{subject}: the server has no kind {kind} in group "
+                f"{group or 'core'} (is its CRD installed?)",
+                group=group,
+                kind=kind,
+            )
+        if version and version != found.version:
+            return Resource(
+                found.group, version, found.kind, found.plural, found.namespaced, found.verbs
+            )
+        return found
 
     def scope(self, group: str, kind: str) -> bool | None:
         """True if the kind is namespaced, False if cluster-scoped, None if unknown."""
@@ -168,3 +204,58 @@ def parse_resource_list(
                 verbs=frozenset(res.get("verbs") or ()),
             ),
         )
+
+
+def fetch_discovery(http: Http, *, aggregated: bool = True) -> DiscoveryDocument:
+    """Read discovery now: aggregated (two requests) unless the server lacks it.
+
+    ``aggregated=False`` forces the per-group documents older servers serve.
+    """
+    found: dict[tuple[str, str], Resource] = {}
+    failed: dict[str, str] = {}
+    accept = _AGGREGATED_ACCEPT if aggregated else "application/json"
+    # Not on the Cluster's shared pool: discovery is first read lazily, possibly from a
+    # pool thread (a dry-run), and waiting there on the same pool can deadlock it.
+    core = http.request_json("GET", "/api", accept=accept, subject="discovery /api")
+    apis = http.request_json("GET", "/apis", accept=accept, subject="discovery /apis")
+    if (
+        isinstance(core, Mapping)
+        and isinstance(apis, Mapping)
+        and core.get("kind") == "APIGroupDiscoveryList"
+        and apis.get("kind") == "APIGroupDiscoveryList"
+    ):
+        # Core first: where a kind exists in two groups, keys keep them apart anyway.
+        parse_aggregated(core, found, failed)
+        parse_aggregated(apis, found, failed)
+        return DiscoveryDocument(found, failed)
+    return _fetch_legacy_discovery(http, core, apis)
+
+
+def _fetch_legacy_discovery(http: Http, core: Any, apis: Any) -> DiscoveryDocument:
+    """Per-group discovery for servers without aggregated discovery (before 1.26)."""
+    found: dict[tuple[str, str], Resource] = {}
+    failed: dict[str, str] = {}
+    targets: list[tuple[str, str, str]] = [
+        ("", str(v), f"/api/{v}") for v in (core or {}).get("versions") or ["v1"]
+    ]
+    for group_doc in (apis or {}).get("groups") or []:
+        name = str(group_doc.get("name") or "")
+        preferred = str((group_doc.get("preferredVersion") or {}).get("version") or "")
+        versions = [str(v.get("version")) for v in group_doc.get("versions") or []]
+        ordered = [preferred] + [v for v in versions if v != preferred] if preferred else versions
+        targets += [(name, v, f"/apis/{name}/{v}") for v in ordered]
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="kgit-discovery") as pool:
+        futures = [
+            (
+                group,
+                version,
+                pool.submit(http.request_json, "GET", path, subject=f"discovery {path}"),
+            )
+            for group, version, path in targets
+        ]
+        for group, version, fut in futures:
+            try:
+                parse_resource_list(group, version, fut.result() or {}, found)
+            except ClusterError as err:
+                failed[group] = str(err)
+    return DiscoveryDocument(found, failed)

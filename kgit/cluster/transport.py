@@ -2,57 +2,29 @@
 
 Importing the ``kubernetes`` package costs about half a second (its thousands of model
 classes, requests, oauthlib, pydantic), more than a whole no-op plan of a thousand
-objects spends elsewhere. Most kubeconfigs need none of it: a server, a CA and a client
-certificate or a bearer token. Those are read here and served by one urllib3 pool.
-Anything else (exec credential plugins, auth providers, basic auth, proxies, impersonation,
-merged kubeconfig files, in-cluster configuration) goes through the ``kubernetes``
-package as before: :func:`read_plain_kubeconfig` answers None whenever in doubt.
+objects spends elsewhere. A plain kubeconfig (see :mod:`kgit.cluster.config`) is served
+by :class:`NativeTransport`, one urllib3 pool; anything else by
+:class:`KubernetesTransport`. Both only send and receive: retries and errors are
+:mod:`kgit.cluster.http`'s.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import ssl
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import urllib3
-import yaml
 
 from kgit import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from kgit.cluster.config import PlainKubeconfig
 
-# Keys a plain kubeconfig may use; any other key of a cluster or user entry (exec,
-# auth-provider, username, proxy-url, as, ...) needs the kubernetes package.
-_CLUSTER_KEYS = frozenset(
-    {
-        "server",
-        "certificate-authority",
-        "certificate-authority-data",
-        "insecure-skip-tls-verify",
-        "tls-server-name",
-        "extensions",
-    }
-)
-_USER_KEYS = frozenset(
-    {
-        "client-certificate",
-        "client-certificate-data",
-        "client-key",
-        "client-key-data",
-        "token",
-        "tokenFile",
-        "extensions",
-    }
-)
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")
 # A token file (a projected service account token) is rotated on disk: read it again
 # after this many seconds, as client-go does.
 _TOKEN_FILE_TTL = 60.0
@@ -94,88 +66,6 @@ class Transport(Protocol):
     def close(self) -> None:
         """Close the connections."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class PlainKubeconfig:
-    """A kubeconfig context that needs nothing but TLS and an optional bearer token."""
-
-    server: str
-    namespace: str
-    ca_file: str | None = None
-    ca_data: str | None = None
-    insecure: bool = False
-    tls_server_name: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    cert_data: bytes | None = None
-    key_data: bytes | None = None
-    token: str | None = None
-    token_file: str | None = None
-
-
-def read_plain_kubeconfig(path: str, context: str | None) -> PlainKubeconfig | None:
-    """The context of one kubeconfig file, if it is plain; None if it needs more.
-
-    None also when the file or context cannot be read: the ``kubernetes`` package then
-    reports the problem in its own words.
-    """
-    if os.pathsep in path or any(os.environ.get(v) for v in _PROXY_VARIABLES):
-        return None
-    full = os.path.expanduser(path)
-    try:
-        with open(full, encoding="utf-8") as f:
-            doc = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        return _plain_context(doc, context, os.path.dirname(os.path.abspath(full)))
-    except (OSError, yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def _named(doc: Mapping[str, Any], section: str, name: str) -> dict[str, Any]:
-    found = [e for e in doc.get(section) or [] if e.get("name") == name]
-    if len(found) != 1:
-        raise KeyError(f"{section}: {name!r}")
-    entry = found[0].get(section[:-1])
-    if not isinstance(entry, dict):
-        raise TypeError(f"{section}: {name!r}")
-    return entry
-
-
-def _plain_context(doc: Any, context: str | None, base: str) -> PlainKubeconfig | None:
-    name = context or doc.get("current-context")
-    if not name:
-        return None
-    ctx = _named(doc, "contexts", name)
-    cluster = _named(doc, "clusters", ctx["cluster"])
-    user = _named(doc, "users", ctx["user"]) if ctx.get("user") else {}
-    if set(cluster) - _CLUSTER_KEYS or set(user) - _USER_KEYS:
-        return None
-    server = str(cluster.get("server") or "")
-    if not server.startswith("https://"):
-        return None
-
-    def relative(value: Any) -> str | None:
-        # kubectl resolves relative file names against the kubeconfig's own directory.
-        return os.path.join(base, str(value)) if value else None
-
-    def decoded(value: Any) -> bytes | None:
-        return base64.b64decode(str(value)) if value else None
-
-    ca_data = decoded(cluster.get("certificate-authority-data"))
-    return PlainKubeconfig(
-        server=server.rstrip("/"),
-        namespace=str(ctx.get("namespace") or "default"),
-        ca_file=relative(cluster.get("certificate-authority")),
-        ca_data=ca_data.decode("ascii") if ca_data else None,
-        insecure=bool(cluster.get("insecure-skip-tls-verify")),
-        tls_server_name=cluster.get("tls-server-name") or None,
-        cert_file=relative(user.get("client-certificate")),
-        key_file=relative(user.get("client-key")),
-        cert_data=decoded(user.get("client-certificate-data")),
-        key_data=decoded(user.get("client-key-data")),
-        token=str(user["token"]) if user.get("token") else None,
-        token_file=relative(user.get("tokenFile")),
-    )
 
 
 class NativeTransport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kgit.cluster.listing import list_objects
 from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.load import load_manifests
 from kgit.manifests.normalize import normalize, normalize_live, object_digest, prepare_desired
@@ -80,8 +81,8 @@ def gather(
     kinds = {(k.group, k.kind) for k in (*desired, *state.objects)}
     resources, unlisted = _listable(discovery, kinds, pending)
     namespaces = sorted({k.namespace for k in (*desired, *state.objects) if k.namespace})
-    listed = cluster.list_objects(
-        [r for kind, r in resources.items() if kind not in unlisted], namespaces or None
+    listed = list_objects(
+        cluster, [r for kind, r in resources.items() if kind not in unlisted], namespaces or None
     )
     unlisted |= set(listed.failed)
     say(f"listed {len(listed.objects)} kinds in {len(namespaces)} namespaces")

@@ -47,8 +47,6 @@ ANN_LOCK_ID = "kgit.dev/lock-id"
 ANN_WHO = "kgit.dev/lock-who"
 ANN_OPERATION = "kgit.dev/lock-operation"
 _MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-# Renewal requests must answer well within a lease period, or not count.
-_RENEW_TIMEOUT = (5.0, 10.0)
 
 
 def lease_name(stack: str) -> str:
@@ -236,13 +234,7 @@ class Lock:
             lease = _copy(self._lease)
             lease["spec"]["renewTime"] = _format_time(_utcnow())
             try:
-                self._lease = self._cluster.request_json(
-                    "PUT",
-                    LEASE.path(self.namespace, lease_name(self.stack)),
-                    body=lease,
-                    subject=self.subject,
-                    timeout=_RENEW_TIMEOUT,
-                )
+                self._lease = self._cluster.replace_lease(lease)
                 self._renewed = started
                 return
             except NotFoundError as err:
@@ -478,7 +470,7 @@ def _try_take(
         )
     body = _lease_body(previous=current, **fields)
     try:
-        taken: dict[str, Any] = cluster.replace(LEASE, body)
+        taken: dict[str, Any] = cluster.update(LEASE, body)
         return taken
     except (ConflictError, NotFoundError) as err:
         raise _RetryNowError from err

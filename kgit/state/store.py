@@ -502,7 +502,7 @@ def _write_head(
         try:
             if handle.resource_version is None:
                 return cluster.create(SECRET, head)
-            return cluster.replace(SECRET, head)
+            return cluster.update(SECRET, head)
         except ClusterError as err:
             unknown = isinstance(err, UnreachableError) or (
                 isinstance(err, ApiError) and err.code >= 500

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from kgit.cluster import CONFIGMAP, NotFoundError
+from kgit.cluster import CONFIGMAP
 from kgit.errors import PlanFileError, WatchError
 from kgit.plan.store import plan_from_json
 
@@ -131,16 +131,8 @@ def read_status(
     ``quick`` sends one attempt with a short timeout (for polling). Raises
     :class:`ClusterError` when the API server fails.
     """
-    name = status_name(stack)
-    subject = f"ConfigMap/{namespace}/{name}"
-    options: dict[str, Any] = {"attempts": 1, "timeout": (2.0, 5.0)} if quick else {}
-    try:
-        obj = cluster.request_json(
-            "GET", CONFIGMAP.path(namespace, name), subject=subject, **options
-        )
-    except NotFoundError:
-        return None
-    return _status_of(obj, namespace, stack)
+    obj = cluster.get(CONFIGMAP, namespace, status_name(stack), quick=quick)
+    return None if obj is None else _status_of(obj, namespace, stack)
 
 
 def _status_of(obj: dict[str, Any], namespace: str, stack: str) -> WatchStatus:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from kgit.cluster import Resource
-    from kgit.cluster.client import Cluster
 
 
 def plan_json(repo: Path, stack: str, *args: str, kubeconfig: str) -> dict[str, Any]:
@@ -52,17 +51,6 @@ def run_kubectl(binary: Path, kubeconfig: str, *args: str, stdin: str | None = N
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def patch_as(cluster: Cluster, path: str, patch: dict[str, Any], manager: str) -> None:
-    """A JSON merge patch sent under another field manager (``kubectl edit`` style)."""
-    cluster.request(
-        "PATCH",
-        path,
-        query=[("fieldManager", manager)],
-        body=patch,
-        content_type="application/merge-patch+json",
-    )
 
 
 def configmap(name: str, namespace: str, value: str) -> str:

@@ -36,12 +36,7 @@ def test_objects_of_others_are_never_deleted(stack: Stack, cluster: Cluster, uni
     for obj in (unlabelled, other):
         cluster.create(CONFIGMAP, obj)
     # An object kgit applied, then taken over by someone who removed kgit's label.
-    cluster.request_json(
-        "PATCH",
-        CONFIGMAP.path(ns, "listed"),
-        body={"metadata": {"labels": {"kgit.dev/stack": None}}},
-        content_type="application/merge-patch+json",
-    )
+    cluster.merge_patch(CONFIGMAP, ns, "listed", {"metadata": {"labels": {"kgit.dev/stack": None}}})
 
     # A tampered (or stale) state claims the foreign objects as the stack's own.
     handle = load_state(cluster, stack.name)

@@ -66,11 +66,8 @@ def test_stale_plans_are_refused_and_change_nothing(
     # 2. An object the plan touches changed in the cluster.
     commit("2", extra=True)
     moved_object = store_plan("object")
-    cluster.request_json(
-        "PATCH",
-        CONFIGMAP.path(ns, "settings"),
-        body={"metadata": {"annotations": {"edited-by": "someone"}}},
-        content_type="application/merge-patch+json",
+    cluster.merge_patch(
+        CONFIGMAP, ns, "settings", {"metadata": {"annotations": {"edited-by": "someone"}}}
     )
     refused(moved_object, f"ConfigMap/{ns}/settings: changed in the cluster since the plan")
 

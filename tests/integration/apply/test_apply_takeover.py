@@ -69,12 +69,7 @@ def test_adopt_takes_over_kubectl_applied_objects(
     # Made by `kubectl apply` (client-side): its manager and last-applied annotation.
     legacy = configmap(ns, "legacy", a="1", b="2")
     legacy["metadata"]["annotations"] = {LAST_APPLIED: json.dumps(legacy)}
-    cluster.request_json(
-        "POST",
-        CONFIGMAP.path(ns),
-        query=[("fieldManager", "kubectl-client-side-apply")],
-        body=legacy,
-    )
+    cluster.create(CONFIGMAP, legacy, field_manager="kubectl-client-side-apply")
 
     stack.write("legacy.yaml", configmap(ns, "legacy", a="1", b="2"))
     stack.repo.commit("take over legacy")

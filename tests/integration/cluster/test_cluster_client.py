@@ -29,6 +29,9 @@ from kgit.cluster import (
     UnknownKindError,
     UnreachableError,
     connect,
+    list_objects,
+    wait_established,
+    wait_gone,
 )
 from kgit.errors import ClusterError
 
@@ -173,7 +176,7 @@ def test_new_crd_is_found_after_established(cluster: Cluster, unique: str) -> No
         )
     applied = cluster.server_side_apply(crd)
     try:
-        resource = cluster.wait_established(f"widgets.{group}", timeout=30)
+        resource = wait_established(cluster, f"widgets.{group}", timeout=30)
         assert resource == discovery.lookup(group, "Widget")
         assert (resource.version, resource.plural, resource.namespaced) == ("v1", "widgets", True)
     finally:
@@ -214,7 +217,7 @@ def test_list_objects_across_kinds_and_namespaces(cluster: Cluster, unique: str)
         # Few namespaces: one LIST per namespace. Many: one cluster-wide LIST, filtered.
         many = wanted + [f"{unique}-absent{i}" for i in range(20)]
         for asked in (wanted, many):
-            result = cluster.list_objects(kinds, asked)
+            result = list_objects(cluster, kinds, asked)
             assert set(result.failed) == {("authentication.k8s.io", "TokenReview")}
             configmaps = result.objects[("", "ConfigMap")]
             assert {n for n in names(configmaps) if n[1].startswith("cm")} == {
@@ -229,7 +232,7 @@ def test_list_objects_across_kinds_and_namespaces(cluster: Cluster, unique: str)
             # Cluster-scoped kinds are listed whole, whatever namespaces are asked for.
             assert {("", ns) for ns in namespaces} <= names(result.objects[("", "Namespace")])
 
-        everywhere = cluster.list_objects([CONFIGMAP], None)
+        everywhere = list_objects(cluster, [CONFIGMAP], None)
         assert (namespaces[2], "cm3") in names(everywhere.objects[("", "ConfigMap")])
         # Page by page, two objects a page, still one consistent list.
         paged = cluster.list_kind(CONFIGMAP, namespaces[2], page_size=2)
@@ -319,7 +322,7 @@ def test_unknown_field_is_invalid_and_not_retried(cluster: Cluster, namespace: s
 def test_delete_never_removes_a_same_named_replacement(cluster: Cluster, namespace: str) -> None:
     old_uid = cluster.server_side_apply(configmap(namespace, "cm", v="1"))["metadata"]["uid"]
     assert cluster.delete(CONFIGMAP, namespace, "cm", uid=old_uid) is True
-    cluster.wait_gone(CONFIGMAP, namespace, "cm", timeout=10)
+    wait_gone(cluster, CONFIGMAP, namespace, "cm", timeout=10)
     new_uid = cluster.server_side_apply(configmap(namespace, "cm", v="2"))["metadata"]["uid"]
     assert new_uid != old_uid
     assert cluster.delete(CONFIGMAP, namespace, "cm", uid=old_uid) is False
@@ -340,7 +343,7 @@ def test_wait_gone_names_the_finalizers_that_hold_an_object(
         ClusterError,
         match=r"ConfigMap/.*/held: still present after 0.3s \(finalizers: kgit.test/hold\)",
     ):
-        cluster.wait_gone(CONFIGMAP, namespace, "held", timeout=0.3)
+        wait_gone(cluster, CONFIGMAP, namespace, "held", timeout=0.3)
     del held["metadata"]["finalizers"]
     cluster.server_side_apply(held)  # kgit owned the finalizer; applying without it drops it
-    cluster.wait_gone(CONFIGMAP, namespace, "held", timeout=10)
+    wait_gone(cluster, CONFIGMAP, namespace, "held", timeout=10)

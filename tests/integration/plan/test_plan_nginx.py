@@ -80,8 +80,11 @@ def test_nginx_applied_then_planned_has_no_changes(
     # The server defaulted dozens of fields (strategy, probes' neighbours, clusterIP,
     # nodePort, protocol, ...); none of them is a change.
     with cluster_for(kubeconfig) as cluster:
-        live = cluster.request_json("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/nginx")
-        service = cluster.request_json("GET", f"/api/v1/namespaces/{ns}/services/nginx")
+        deployments = cluster.resource_for({"apiVersion": "apps/v1", "kind": "Deployment"})
+        services = cluster.resource_for({"apiVersion": "v1", "kind": "Service"})
+        live = cluster.get(deployments, ns, "nginx")
+        service = cluster.get(services, ns, "nginx")
+    assert live is not None and service is not None
     assert live["spec"]["strategy"]["type"] == "RollingUpdate"
     assert live["spec"]["template"]["spec"]["containers"][0]["terminationMessagePath"]
     assert live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
-from planlib import changes_by_key, field, patch_as
+from planlib import changes_by_key, field
 
 from kgit.cluster import SECRET
 from kgit.state.store import STATE_NAMESPACE, head_name
@@ -99,8 +99,8 @@ def test_secret_values_never_leave_the_secret(
     repo.write("secret.yaml", secret(ns, canaries[2], canaries[1]))
     repo.commit("rotate the token")
     with cluster_for(kubeconfig) as cluster:
-        path = SECRET.path(ns, "creds")
-        patch_as(cluster, path, {"stringData": {"password": canaries[3]}}, "kubectl-edit")
+        patch = {"stringData": {"password": canaries[3]}}
+        cluster.merge_patch(SECRET, ns, "creds", patch, field_manager="kubectl-edit")
     change = plan_everything("update")[f"/Secret/{ns}/creds"]
     assert field(change, "data.token")["cause"] == "git"
     assert field(change, "data.password")["cause"] == "drift"

@@ -19,11 +19,11 @@ from planlib import (
     changes_by_key,
     configmap,
     field,
-    patch_as,
     plan_json,
     run_kubectl,
 )
 
+from kgit.cluster import CONFIGMAP
 from kgit.manifests.normalize import STACK_LABEL
 from kgit.plan.store import load_plan_schema
 from kgit.state.store import STATE_NAMESPACE
@@ -87,12 +87,13 @@ def test_every_row_of_the_three_way_table(
     assert applied.code == 0, applied.output
 
     # The cluster moves behind kgit's back.
-    base = f"/api/v1/namespaces/{ns}/configmaps"
     run_kubectl(kubectl, kubeconfig, "apply", "-f", "-", stdin=configmap("drift", ns, "2"))
     with cluster_for(kubeconfig) as cluster:
-        patch_as(cluster, f"{base}/both", {"data": {"v": "3"}}, "kubectl-edit")
-        cluster.request("DELETE", f"{base}/oob")
-        cluster.request("DELETE", f"{base}/gone")
+        cluster.merge_patch(
+            CONFIGMAP, ns, "both", {"data": {"v": "3"}}, field_manager="kubectl-edit"
+        )
+        cluster.delete(CONFIGMAP, ns, "oob", uid=None)
+        cluster.delete(CONFIGMAP, ns, "gone", uid=None)
         cluster.server_side_apply(
             {
                 "apiVersion": "v1",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from kgit.cluster.transport import read_plain_kubeconfig
+from kgit.cluster.config import read_plain_kubeconfig
 
 if TYPE_CHECKING:
     from pathlib import Path
