@@ -189,7 +189,9 @@ def _load_configuration(kubeconfig: str | None, context: str | None) -> tuple[An
         loader = _kube_config_api.KubeConfigLoader(config_dict=merged, active_context=context)
         loader.load_and_set(configuration)
         namespace = str((loader.current_context.get("context") or {}).get("namespace") or "")
-    except (ConfigException, KeyError, ValueError, TypeError, OSError) as err:
+    except yaml.YAMLError as err:
+        raise _invalid_yaml(err, paths) from err
+    except (ConfigException, KeyError, ValueError, TypeError, AttributeError, OSError) as err:
         what = f"context {context!r}" if context else "current context"
         raise KubeconfigError(f"{paths}: {what}: {err}") from err
     return configuration, paths, namespace or "default"
@@ -202,6 +204,21 @@ def _in_cluster_namespace() -> str:
         return "default"
     with open(ns_file, encoding="utf-8") as f:
         return f.read().strip() or "default"
+
+
+def _invalid_yaml(err: yaml.YAMLError, paths: str) -> KubeconfigError:
+    """One line naming the file and line; the parser's own report spans several."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        if mark is not None:
+            # The client's loader parses each file of a merge: the mark names which.
+            name = mark.name if mark.name and not mark.name.startswith("<") else paths
+            return KubeconfigError(
+                f"{name}:{mark.line + 1}: the kubeconfig is not valid YAML: {err.problem or err}"
+            )
+    return KubeconfigError(
+        f"{paths}: the kubeconfig is not valid YAML: {' '.join(str(err).split())}"
+    )
 
 
 def open_transport(

@@ -1,4 +1,5 @@
-"""Which kubeconfigs kgit serves itself, and which go through the kubernetes package."""
+"""Which kubeconfigs kgit serves itself, which go through the kubernetes package, and
+what a broken one says."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from kgit.cluster import KubeconfigError, connect
 from kgit.cluster.config import read_plain_kubeconfig
+from kgit.errors import KgitError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -99,3 +102,49 @@ def test_proxies_merges_and_unreadable_files_go_through_the_kubernetes_package(
     assert read_plain_kubeconfig(plain, "no-such-context") is None
     (tmp_path / "bad").write_text("{not yaml: [")
     assert read_plain_kubeconfig(str(tmp_path / "bad"), None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("apiVersion: v1\nclusters: [\n  - name: c\n", 3),
+        ("apiVersion: v1\ncurrent-context: a: b\n", 2),
+        ("{not yaml: [", 1),
+    ],
+)
+def test_a_kubeconfig_that_is_not_yaml_is_one_line_naming_the_file(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    bad = tmp_path / "config"
+    bad.write_text(text)
+    with pytest.raises(KubeconfigError) as raised:
+        connect(str(bad), probe=False)
+    assert isinstance(raised.value, KgitError)
+    message = str(raised.value)
+    assert message.startswith(f"{bad}:{line}: the kubeconfig is not valid YAML: "), message
+    assert "\n" not in message
+
+
+def test_a_merged_kubeconfig_names_the_file_that_is_not_yaml(tmp_path: Path) -> None:
+    good = kubeconfig(tmp_path, {"token": "abc"})
+    bad = tmp_path / "broken"
+    bad.write_text("users: [\n")
+    with pytest.raises(KubeconfigError) as raised:
+        connect(f"{good}{os.pathsep}{bad}", probe=False)
+    assert str(raised.value).startswith(f"{bad}:2: the kubeconfig is not valid YAML: ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- a list\n",
+        "just text\n",
+        "current-context: x\ncontexts:\n- name: x\n  context: 5\n",
+    ],
+)
+def test_a_kubeconfig_of_the_wrong_shape_is_a_kubeconfig_error(tmp_path: Path, text: str) -> None:
+    bad = tmp_path / "config"
+    bad.write_text(text)
+    with pytest.raises(KubeconfigError) as raised:
+        connect(str(bad), probe=False)
+    assert str(raised.value).startswith(f"{bad}: current context: ")
