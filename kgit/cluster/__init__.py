@@ -26,6 +26,7 @@ from kgit.cluster.errors import (
     InvalidError,
     KubeconfigError,
     NotFoundError,
+    NotKubernetesError,
     UnknownKindError,
     UnreachableError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "KubeconfigError",
     "ListResult",
     "NotFoundError",
+    "NotKubernetesError",
     "Resource",
     "UnknownKindError",
     "UnreachableError",

@@ -57,9 +57,10 @@ def connect(
     tried. ``context`` overrides the current context. With ``probe`` (the default) the
     server's ``/version`` is read so an unreachable server fails here, not midway.
 
-    Raises :class:`KubeconfigError` for a missing or invalid kubeconfig or context, and
-    :class:`UnreachableError` (or another :class:`ClusterError`) when the server does not
-    answer.
+    Raises :class:`KubeconfigError` for a missing or invalid kubeconfig or context,
+    :class:`UnreachableError` when the server does not answer, and
+    :class:`NotKubernetesError` when what answers is not a Kubernetes API server (all
+    :class:`ClusterError`).
     """
     transport, source, namespace = open_transport(kubeconfig, context, maxsize=workers + 4)
     http = Http(transport)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import os
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import urllib3
 import yaml
 
 from kgit.cluster.errors import KubeconfigError
@@ -229,6 +231,11 @@ def open_transport(
     ``maxsize`` bounds the connections kept open. Raises :class:`KubeconfigError` for a
     missing or invalid kubeconfig or context.
     """
+    # Library warnings would print over kgit's own output, and say nothing a user can act
+    # on: urllib3 repeats on every request that the kubeconfig chose
+    # insecure-skip-tls-verify.
+    warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    warnings.filterwarnings("ignore", module=r"(urllib3|kubernetes)(\.|$)")
     paths = kubeconfig_paths(kubeconfig)
     plain = read_plain_kubeconfig(paths, context) if paths else None
     if plain is not None and paths is not None:

@@ -144,6 +144,22 @@ class ServerError(ApiError):
     """5xx: the server failed; reads and applies are retried before this is raised."""
 
 
+class NotKubernetesError(ApiError):
+    """The server answered with an HTML page (a proxy, a login portal), not the Kubernetes API.
+
+    ``code`` is the page's HTTP status, which may be 200. Never one of the typed errors
+    above: a proxy's 404 page says nothing about whether an object exists.
+    """
+
+    def __init__(self, url: str, code: int) -> None:
+        super().__init__(
+            url,
+            code=code,
+            reason=f"HTTP {code}",
+            message="the server answered with an HTML page, not the Kubernetes API",
+        )
+
+
 def _is_immutable(cause: Cause) -> bool:
     text = cause.message.lower()
     return any(marker in text for marker in _IMMUTABLE_MARKERS)
@@ -172,8 +188,8 @@ def error_from_response(
 ) -> ApiError:
     """Build the typed error for an HTTP error answer of the API server.
 
-    ``body`` is normally a ``Status`` object; anything else (a proxy's HTML page) is
-    kept as the message, shortened.
+    ``body`` is normally a ``Status`` object; anything else (a plain-text error) is kept
+    as the message, shortened. HTML pages never get here (:class:`NotKubernetesError`).
     """
     status: Mapping[str, Any] = {}
     try:

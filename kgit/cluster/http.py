@@ -7,6 +7,9 @@ Retries: reads, server-side applies and deletes are idempotent and are retried w
 bounded exponential backoff on connection errors, 429 (honouring ``Retry-After``) and
 500/502/503/504. Creates and updates are retried only when the server surely did not act
 on them (429, or the connection was never opened). Other 4xx answers are never retried.
+
+An HTML page instead of the API's JSON (a proxy, a login portal in front of the server)
+raises :class:`NotKubernetesError` with one line naming the URL, never the page.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from urllib.parse import urlencode
 
 from kgit.cluster.errors import (
     ApiError,
+    NotKubernetesError,
     ServerError,
     UnreachableError,
     error_from_response,
 )
 from kgit.cluster.transport import TransportError
+from kgit.errors import ClusterError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -40,6 +45,7 @@ _BACKOFF_BASE = 0.25
 _BACKOFF_CAP = 4.0
 _RETRY_AFTER_CAP = 10.0
 TIMEOUT = (10.0, 60.0)
+_HTML_STARTS = (b"<!doctype html", b"<html")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +58,27 @@ class Response:
     data: bytes
 
     def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.data) if self.data else None
+        """The body parsed as JSON; :class:`ClusterError` if it is not JSON."""
+        if not self.data:
+            return None
+        try:
+            return json.loads(self.data)
+        except ValueError as err:
+            raise ClusterError(
+                f"{self.url}: the server's answer is not JSON (HTTP {self.status})"
+            ) from err
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
     """A header's value whatever case the server wrote its name in; "" if absent."""
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), "")
+
+
+def _is_html(headers: Mapping[str, str], data: bytes) -> bool:
+    if "html" in _header(headers, "Content-Type").lower():
+        return True
+    return data[:64].lstrip().lower().startswith(_HTML_STARTS)
 
 
 def _backoff(attempt: int) -> float:
@@ -81,6 +100,8 @@ def _answer_error(
     url: str, subject: str, status: int, headers: Mapping[str, str], data: bytes
 ) -> ApiError | None:
     """The error an answer stands for, or None for a success."""
+    if _is_html(headers, data):
+        return NotKubernetesError(url, status)
     if 200 <= status < 300:
         return None
     return error_from_response(subject, status, data, _retry_after(headers))
@@ -144,8 +165,12 @@ class Http:
             error = _answer_error(url, subject, status, resp_headers, data)
             if error is None:
                 return Response(url, status, resp_headers, data)
+            # A proxy's 502 or 503 page may stand for an API server restarting behind it:
+            # retried like the API server's own.
             retryable = status == 429 or (
-                idempotent and status in _RETRY_STATUS and isinstance(error, ServerError)
+                idempotent
+                and status in _RETRY_STATUS
+                and isinstance(error, ServerError | NotKubernetesError)
             )
             if not retryable or attempt >= attempts:
                 raise error
