@@ -51,7 +51,8 @@ from bench.report import write_results
 from kgit.cluster.client import connect
 from kgit.cluster.listing import MAX_NAMESPACED_LISTS
 from kgit.manifests.keys import key_of as kgit_key_of
-from kgit.state.store import head_name, load_state
+from kgit.state.chunks import head_name
+from kgit.state.store import load_state
 
 if TYPE_CHECKING:
     from kgit.manifests.keys import ObjectKey

@@ -14,7 +14,8 @@ import yaml
 from kgitlib import GitRepo, Run, run_kgit
 
 from kgit.cluster import SECRET
-from kgit.state.store import STATE_NAMESPACE, head_name, load_state
+from kgit.state.chunks import head_name
+from kgit.state.store import STATE_NAMESPACE, load_state
 
 if TYPE_CHECKING:
     from pathlib import Path

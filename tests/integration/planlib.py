@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from kgitlib import Run, run_kgit
 
 from kgit.cluster import CRD, NAMESPACE, SECRET
-from kgit.state.store import STATE_NAMESPACE, head_name
+from kgit.state.chunks import head_name
+from kgit.state.store import STATE_NAMESPACE
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -9,7 +9,8 @@ import pytest
 from gitopslib import Remote, SshServer
 
 from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
-from kgit.state.store import LABEL_STACK, STATE_NAMESPACE
+from kgit.state.chunks import LABEL_STACK
+from kgit.state.store import STATE_NAMESPACE
 from kgit.watch.status import status_name
 
 if TYPE_CHECKING:

@@ -14,7 +14,8 @@ from kgitlib import GitRepo, cluster_for, run_kgit
 from planlib import changes_by_key, field
 
 from kgit.cluster import SECRET
-from kgit.state.store import STATE_NAMESPACE, head_name
+from kgit.state.chunks import head_name
+from kgit.state.store import STATE_NAMESPACE
 
 if TYPE_CHECKING:
     from pathlib import Path

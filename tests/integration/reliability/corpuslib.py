@@ -40,7 +40,7 @@ from rellib import kgit_env
 
 from kgit.cluster import LEASE, SECRET, ApiError
 from kgit.cluster.discovery import Resource
-from kgit.state.store import ANN_OBJECTS, head_name
+from kgit.state.chunks import ANN_OBJECTS, head_name
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,7 +22,7 @@ import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
 
 from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
-from kgit.state.store import head_name
+from kgit.state.chunks import head_name
 
 if TYPE_CHECKING:
     from pathlib import Path

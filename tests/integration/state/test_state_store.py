@@ -24,7 +24,7 @@ from kgit.state import (
     remove_objects,
     save_state,
 )
-from kgit.state.store import CHUNK_BYTES, LABEL_ROLE, LABEL_STACK
+from kgit.state.chunks import CHUNK_BYTES, LABEL_ROLE, LABEL_STACK
 
 if TYPE_CHECKING:
     from kgit.cluster import Cluster

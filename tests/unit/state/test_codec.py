@@ -8,8 +8,8 @@ import pytest
 
 from kgit.manifests.keys import ObjectKey
 from kgit.plan.inputs import RecordedObject
+from kgit.state.codec import decode_state, encode_state
 from kgit.state.model import new_state
-from kgit.state.store import decode_state, encode_state
 
 pytestmark = pytest.mark.unit
 
