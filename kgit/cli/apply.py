@@ -14,7 +14,7 @@ from kgit.services.verbs import ApplyOptions, ForceUnlockOptions, StackTableOpti
 
 if TYPE_CHECKING:
     from kgit.plan.model import Plan
-    from kgit.state.lock import LockInfo
+    from kgit.state.lease import LockInfo
 
 APPROVAL = (
     "\nDo you want to perform these actions?\n"

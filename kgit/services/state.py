@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         StateListOptions,
         StateRmOptions,
     )
-    from kgit.state.lock import LockInfo
+    from kgit.state.lease import LockInfo
     from kgit.state.model import StackInfo
     from kgit.state.store import StateHandle
 

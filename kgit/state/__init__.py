@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kgit.state.lock import Lock, LockInfo, acquire, default_who, describe_lock, force_unlock
+from kgit.state.lease import LockInfo
+from kgit.state.lock import Lock, acquire, default_who, describe_lock, force_unlock
 from kgit.state.model import (
     HistoryEntry,
     StackInfo,

@@ -18,8 +18,6 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kgit.cluster import (
@@ -32,6 +30,15 @@ from kgit.cluster import (
     UnreachableError,
 )
 from kgit.errors import ClusterError, LockError
+from kgit.state.lease import (
+    LEASE_DURATION,
+    LockInfo,
+    info_of,
+    lease_body,
+    lease_name,
+    lock_id_of,
+    renewed,
+)
 from kgit.state.model import check_stack_name
 from kgit.state.store import STATE_NAMESPACE
 
@@ -42,17 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE_DURATION = 60
-ANN_LOCK_ID = "kgit.dev/lock-id"
-ANN_WHO = "kgit.dev/lock-who"
-ANN_OPERATION = "kgit.dev/lock-operation"
-_MICROTIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def lease_name(stack: str) -> str:
-    """``kgit-lock-<stack>``: the Lease that locks a stack."""
-    return f"kgit-lock-{stack}"
-
 
 def default_who() -> str:
     """``user@host/pid`` of this process, as a lock holder."""
@@ -61,77 +57,6 @@ def default_who() -> str:
     except (KeyError, OSError):
         user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
     return f"{user}@{socket.gethostname()}/{os.getpid()}"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _format_time(moment: datetime) -> str:
-    return moment.strftime(_MICROTIME)
-
-
-def _parse_time(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    for fmt in (_MICROTIME, "%Y-%m-%dT%H:%M:%SZ"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class LockInfo:
-    """Who holds a stack's lock, since when, and whether the lease has lapsed."""
-
-    stack: str
-    namespace: str
-    lock_id: str
-    who: str
-    operation: str
-    acquired: str
-    renewed: str
-    duration: int
-    expired: bool
-
-    @property
-    def subject(self) -> str:
-        """``Lease/<namespace>/kgit-lock-<stack>``, for messages."""
-        return f"Lease/{self.namespace}/{lease_name(self.stack)}"
-
-    def describe(self) -> str:
-        """One line for a person: holder, since when, lock ID, expiry."""
-        doing = f" ({self.operation})" if self.operation else ""
-        state = "expired" if self.expired else f"lease {self.duration}s, renewed {self.renewed}"
-        return (
-            f"held by {self.who or '(unknown)'}{doing} since {self.acquired or '(unknown)'}, "
-            f"lock ID {self.lock_id or '(none)'}, {state}"
-        )
-
-
-def _info_of(lease: dict[str, Any], stack: str, namespace: str) -> LockInfo:
-    meta = lease.get("metadata") or {}
-    annotations = meta.get("annotations") or {}
-    spec = lease.get("spec") or {}
-    holder = str(spec.get("holderIdentity") or "")
-    duration = int(spec.get("leaseDurationSeconds") or LEASE_DURATION)
-    renewed_at = _parse_time(spec.get("renewTime")) or _parse_time(spec.get("acquireTime"))
-    expired = not holder or (
-        renewed_at is not None and renewed_at + timedelta(seconds=duration) < _utcnow()
-    )
-    return LockInfo(
-        stack=stack,
-        namespace=namespace,
-        lock_id=str(annotations.get(ANN_LOCK_ID) or ""),
-        who=str(annotations.get(ANN_WHO) or holder),
-        operation=str(annotations.get(ANN_OPERATION) or ""),
-        acquired=str(spec.get("acquireTime") or ""),
-        renewed=str(spec.get("renewTime") or ""),
-        duration=duration,
-        expired=expired,
-    )
 
 
 def describe_lock(
@@ -145,7 +70,7 @@ def describe_lock(
         raise LockError(f"Lease/{namespace}/{lease_name(stack)}: cannot read: {err}") from err
     if lease is None or not (lease.get("spec") or {}).get("holderIdentity"):
         return None
-    return _info_of(lease, stack, namespace)
+    return info_of(lease, stack, namespace)
 
 
 class Lock:
@@ -202,7 +127,7 @@ class Lock:
 
     def info(self) -> LockInfo:
         """This lock as :func:`describe_lock` would show it."""
-        return _info_of(self._lease, self.stack, self.namespace)
+        return info_of(self._lease, self.stack, self.namespace)
 
     def _renew_loop(self) -> None:
         interval = self.duration / 3
@@ -231,8 +156,7 @@ class Lock:
     def _renew_once(self) -> None:
         started = time.monotonic()
         for _ in range(2):
-            lease = _copy(self._lease)
-            lease["spec"]["renewTime"] = _format_time(_utcnow())
+            lease = renewed(self._lease)
             try:
                 self._lease = self._cluster.replace_lease(lease)
                 self._renewed = started
@@ -241,7 +165,7 @@ class Lock:
                 raise _LockLostError("the Lease was deleted (force-unlock?)") from err
             except ConflictError as err:
                 current = self._cluster.get(LEASE, self.namespace, lease_name(self.stack))
-                if current is None or _lock_id_of(current) != self.lock_id:
+                if current is None or lock_id_of(current) != self.lock_id:
                     raise _LockLostError("the Lease was taken over by another holder") from err
                 # Still ours: an earlier renewal went through though its answer was lost.
                 self._lease = current
@@ -286,55 +210,6 @@ class _LockLostError(Exception):
     pass
 
 
-def _copy(lease: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": dict(lease.get("metadata") or {}),
-        "spec": dict(lease.get("spec") or {}),
-    }
-
-
-def _lock_id_of(lease: dict[str, Any]) -> str:
-    return str(((lease.get("metadata") or {}).get("annotations") or {}).get(ANN_LOCK_ID) or "")
-
-
-def _lease_body(
-    *,
-    stack: str,
-    namespace: str,
-    lock_id: str,
-    who: str,
-    operation: str,
-    duration: int,
-    previous: dict[str, Any] | None,
-) -> dict[str, Any]:
-    now = _format_time(_utcnow())
-    metadata: dict[str, Any] = {
-        "name": lease_name(stack),
-        "namespace": namespace,
-        "labels": {"app.kubernetes.io/managed-by": "kgit", "kgit.dev/lock-stack": stack},
-        "annotations": {ANN_LOCK_ID: lock_id, ANN_WHO: who, ANN_OPERATION: operation},
-    }
-    transitions = 0
-    if previous is not None:
-        prev_meta = previous.get("metadata") or {}
-        metadata["resourceVersion"] = prev_meta.get("resourceVersion")
-        transitions = int((previous.get("spec") or {}).get("leaseTransitions") or 0) + 1
-    return {
-        "apiVersion": "coordination.k8s.io/v1",
-        "kind": "Lease",
-        "metadata": metadata,
-        "spec": {
-            "holderIdentity": f"{who} {lock_id}",
-            "leaseDurationSeconds": duration,
-            "acquireTime": now,
-            "renewTime": now,
-            "leaseTransitions": transitions,
-        },
-    }
-
-
 def acquire(
     cluster: Cluster,
     stack: str,
@@ -364,7 +239,7 @@ def acquire(
     while True:
         try:
             current = cluster.get(LEASE, namespace, lease_name(stack))
-            if current is not None and _lock_id_of(current) == lock_id:
+            if current is not None and lock_id_of(current) == lock_id:
                 # A write whose answer was lost did take the lock: it is ours.
                 written: dict[str, Any] | None = current
             else:
@@ -405,7 +280,7 @@ def acquire(
         if rv != observed[0]:
             observed = (rv, time.monotonic())
         if time.monotonic() >= deadline:
-            info = _info_of(current, stack, namespace)
+            info = info_of(current, stack, namespace)
             raise LockError(
                 f"{subject}: stack {stack!r} is locked: {info.describe()}. Wait for it "
                 f"(--lock-timeout), or if that run is dead: kgit force-unlock {info.lock_id}"
@@ -439,7 +314,7 @@ def _try_take(
     """Create or take over the Lease if it is free; None if someone holds it."""
     namespace = fields["namespace"]
     if current is None:
-        body = _lease_body(previous=None, **fields)
+        body = lease_body(previous=None, **fields)
         try:
             result: dict[str, Any] = cluster.create(LEASE, body)
             return result
@@ -457,7 +332,7 @@ def _try_take(
             if _unknown_outcome(err):
                 raise _UnknownOutcomeError from err
             raise
-    info = _info_of(current, fields["stack"], namespace)
+    info = info_of(current, fields["stack"], namespace)
     rv = str((current.get("metadata") or {}).get("resourceVersion") or "")
     # Also expired if this process saw it unchanged for a whole lease: that holds even
     # when the holder's clock runs ahead of ours.
@@ -468,7 +343,7 @@ def _try_take(
         log.info(
             "%s: taking over an expired lock: %s", lease_name(fields["stack"]), info.describe()
         )
-    body = _lease_body(previous=current, **fields)
+    body = lease_body(previous=current, **fields)
     try:
         taken: dict[str, Any] = cluster.update(LEASE, body)
         return taken
@@ -496,7 +371,7 @@ def force_unlock(
         raise LockError(f"{subject}: cannot read: {err}") from err
     if lease is None or not (lease.get("spec") or {}).get("holderIdentity"):
         raise LockError(f"{subject}: stack {stack!r} is not locked")
-    info = _info_of(lease, stack, namespace)
+    info = info_of(lease, stack, namespace)
     if not lock_id or info.lock_id != lock_id:
         raise LockError(
             f"{subject}: lock ID {lock_id!r} does not match the holder's ({info.describe()})"
