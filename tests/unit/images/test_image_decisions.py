@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
+from kgit.images.decisions import compute_annotation_change, compute_statuses, parse_workload_id
 from kgit.images.errors import ImageError, RegistryError
 from kgit.images.registry import Tags
-from kgit.images.service import compute_annotation_change, compute_statuses, parse_workload_id
 from kgit.images.workloads import Workload, find_workloads
 
 pytestmark = pytest.mark.unit
