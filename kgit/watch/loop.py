@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.apply.model import ApplyOptions, Result
-from kgit.errors import ClusterError, ConfigError, KgitError
+from kgit.errors import ConfigError, KgitError
 from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
 from kgit.services.apply import ApplyHooks, apply_stored
 from kgit.services.options import PlanningOptions, TargetOptions
@@ -45,6 +45,7 @@ from kgit.watch.status import (
     read_status,
     write_status,
 )
+from kgit.watch.sync import SyncListener
 
 if TYPE_CHECKING:
     import threading
@@ -188,8 +189,7 @@ class Watcher:
         self._stack = options.target.stack or ""
         # Until kgit.yaml is read, the default: a round that fails first still reports.
         self._namespace = options.target.state_namespace or STATE_NAMESPACE
-        self._poller: Cluster | None = None
-        self._last_request = ""
+        self._sync = SyncListener(self._quiet_connect, stop, options.poll_interval)
         self._who = f"{default_who()} (kgit watch)"
 
     def run(self, *, once: bool = False) -> RoundReport:
@@ -205,8 +205,7 @@ class Watcher:
                 if self._stop.is_set():
                     return report
         finally:
-            if self._poller is not None:
-                self._poller.close()
+            self._sync.close()
 
     # --- one round -------------------------------------------------------------------
 
@@ -225,8 +224,7 @@ class Watcher:
         images: ImagesDone | None = None
         try:
             cluster = self._connect()
-            request = request or self._unanswered(cluster)
-            self._last_request = max(self._last_request, request)
+            request = self._sync.answer(cluster, self._stack, self._namespace, request)
             source_options, commit = open_remote(cluster, remote)
             images = self._update_images(cluster, source_options, commit)
             if images is not None and images.commit:
@@ -280,12 +278,16 @@ class Watcher:
                 source_options.repo,
                 commit,
                 options,
-                lambda: self._connect(probe=False, workers=1),
+                self._quiet_connect,
             )
         except KgitError as err:
             return ImagesDone(errors=(_clip(str(err)),))
         except Exception as err:  # image automation must never keep Git from the cluster
             return ImagesDone(errors=(_clip(f"unexpected {type(err).__name__}: {err}"),))
+
+    def _quiet_connect(self) -> Cluster:
+        """A connection for light reads beside the round's: no probe, one worker."""
+        return self._connect(probe=False, workers=1)
 
     def _blank(self) -> WatchStatus:
         return WatchStatus(self._stack, self._namespace)
@@ -385,44 +387,11 @@ class Watcher:
         )
         write_status(cluster, status)
 
-    # --- between rounds --------------------------------------------------------------
-
     def _sleep(self) -> tuple[str, str]:
         """Wait for the next round: ("interval", "") or ("sync", request time)."""
         options = self._options
         delay = options.interval * random.uniform(1 - options.jitter, 1 + options.jitter)
-        deadline = time.monotonic() + delay
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return "interval", ""
-            if self._stop.wait(min(options.poll_interval, remaining)):
-                return "stopped", ""
-            request = self._sync_request()
-            if request:
-                return "sync", request
-
-    def _unanswered(self, cluster: Cluster) -> str:
-        """The time of a sync request no round has answered, or ""."""
-        if not self._stack:
-            return ""
-        status = read_status(cluster, self._namespace, self._stack)
-        return status.sync_requested if status is not None and status.sync_pending else ""
-
-    def _sync_request(self) -> str:
-        """A ``kgit sync`` request no round has answered yet, or ""."""
-        if not self._stack or not self._namespace:
-            return ""
-        try:
-            if self._poller is None:
-                self._poller = self._connect(probe=False, workers=1)
-            status = read_status(self._poller, self._namespace, self._stack, quick=True)
-        except ClusterError:
-            return ""  # the next round will say what is wrong
-        if status is None or not status.sync_pending:
-            return ""
-        request = status.sync_requested
-        return request if request > self._last_request else ""
+        return self._sync.wait(delay, self._stack, self._namespace)
 
 
 def _applied(

@@ -1,14 +1,20 @@
-"""``kgit sync``: ask a running watcher for a round now, and wait until it is done."""
+"""``kgit sync``: ask a running watcher for a round now, and wait until it is done.
+
+Both sides meet in the watcher's status ConfigMap: ``kgit sync`` writes a request time
+there (:func:`sync_watcher`), and the watcher, between rounds, polls for it
+(:class:`SyncListener`) and marks the round that answers it.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING
 
-from kgit.errors import WatchError
+from kgit.errors import ClusterError, WatchError
 from kgit.watch.status import read_status, request_sync, status_name, watched_stacks
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable
 
     from kgit.cluster import Cluster
@@ -67,3 +73,73 @@ def sync_watcher(
                 f"(is kgit watch running for stack {stack}?)"
             )
         time.sleep(poll)
+
+
+class SyncListener:
+    """The watcher's side of ``kgit sync``: wait between rounds, and notice requests.
+
+    ``connect()`` opens the cluster used for polling (once, kept until :meth:`close`);
+    ``stop`` cuts a wait short. ``stack`` and ``namespace`` are the watcher's, empty
+    until its first round has read them.
+    """
+
+    def __init__(
+        self, connect: Callable[[], Cluster], stop: threading.Event, poll_interval: float
+    ) -> None:
+        self._connect = connect
+        self._stop = stop
+        self._poll_interval = poll_interval
+        self._poller: Cluster | None = None
+        self._last_request = ""
+
+    def answer(self, cluster: Cluster, stack: str, namespace: str, request: str) -> str:
+        """The request a round starting now answers, or "".
+
+        ``request`` when one woke the watcher, else one still unanswered in the status
+        (made while the watcher was busy or not running): the round's fetch comes after it.
+        """
+        request = request or self._unanswered(cluster, stack, namespace)
+        self._last_request = max(self._last_request, request)
+        return request
+
+    def wait(self, delay: float, stack: str, namespace: str) -> tuple[str, str]:
+        """Wait ``delay`` seconds for the next round: ("interval", ""), ("stopped", "")
+        or ("sync", request time) when a ``kgit sync`` request comes first.
+        """
+        deadline = time.monotonic() + delay
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "interval", ""
+            if self._stop.wait(min(self._poll_interval, remaining)):
+                return "stopped", ""
+            request = self._new_request(stack, namespace)
+            if request:
+                return "sync", request
+
+    def close(self) -> None:
+        """Close the polling connection, if one was opened."""
+        if self._poller is not None:
+            self._poller.close()
+
+    def _unanswered(self, cluster: Cluster, stack: str, namespace: str) -> str:
+        """The time of a sync request no round has answered, or ""."""
+        if not stack:
+            return ""
+        status = read_status(cluster, namespace, stack)
+        return status.sync_requested if status is not None and status.sync_pending else ""
+
+    def _new_request(self, stack: str, namespace: str) -> str:
+        """A ``kgit sync`` request no round has answered yet, or ""."""
+        if not stack or not namespace:
+            return ""
+        try:
+            if self._poller is None:
+                self._poller = self._connect()
+            status = read_status(self._poller, namespace, stack, quick=True)
+        except ClusterError:
+            return ""  # the next round will say what is wrong
+        if status is None or not status.sync_pending:
+            return ""
+        request = status.sync_requested
+        return request if request > self._last_request else ""
