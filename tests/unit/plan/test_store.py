@@ -10,7 +10,7 @@ import re
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import pytest
@@ -43,6 +43,9 @@ from kgit.plan.store import (
     read_plan,
     write_plan,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.unit
 
@@ -249,63 +252,56 @@ def test_golden_plans_validate_against_the_schema(case: str) -> None:
     validator().validate(json.loads((GOLDEN / case / "plan.json").read_text(encoding="utf-8")))
 
 
+def _reasons(*reasons: dict[str, Any]) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def edit(doc: dict[str, Any], _field: dict[str, Any]) -> None:
+        doc["changes"][0]["reasons"] = list(reasons)
+
+    return edit
+
+
+def _top(key: str, value: Any) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def edit(doc: dict[str, Any], _field: dict[str, Any]) -> None:
+        doc[key] = value
+
+    return edit
+
+
+def _change(key: str, value: Any) -> Callable[[dict[str, Any], dict[str, Any]], None]:
+    def edit(doc: dict[str, Any], _field: dict[str, Any]) -> None:
+        doc["changes"][0][key] = value
+
+    return edit
+
+
+# Each edit breaks a valid plan file in one way; field is its one field change.
+BROKEN: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    "add with before": lambda _doc, field: field.update(before=1),
+    "remove with after": lambda _doc, field: field.update(op="remove", before=1),
+    "change without before": lambda _doc, field: field.update(op="change"),
+    "unknown top-level field": _top("extra", 1),
+    "bad action": _change("action", "destroy"),
+    "bad key": _change("key", "ConfigMap/a"),
+    "bool as serial": _top("state_serial", True),
+    "negative unchanged": _top("unchanged", -1),
+    "missing stack": lambda doc, _field: doc.pop("stack"),
+    "bad reason": _reasons({"reason": "because"}),
+    "immutable without paths": _reasons({"reason": "immutable"}),
+    "immutable with no path": _reasons({"reason": "immutable", "paths": []}),
+    "paths on a reason without": _reasons({"reason": "gone", "paths": ["spec"]}),
+    "unknown option": _top("options", {"allow_replace": True}),
+    "negative max_delete": _top("options", {"max_delete": -1}),
+}
+
+
 def _broken(edit: str) -> dict[str, Any]:
     doc = copy.deepcopy(minimal_doc())
     field: dict[str, Any] = {"path": "p", "op": "add", "after": 1}
     doc["changes"][0]["fields"] = [field]
-    if edit == "add with before":
-        field["before"] = 1
-    elif edit == "remove with after":
-        field.update(op="remove", before=1)
-    elif edit == "change without before":
-        field["op"] = "change"
-    elif edit == "unknown top-level field":
-        doc["extra"] = 1
-    elif edit == "bad action":
-        doc["changes"][0]["action"] = "destroy"
-    elif edit == "bad key":
-        doc["changes"][0]["key"] = "ConfigMap/a"
-    elif edit == "bool as serial":
-        doc["state_serial"] = True
-    elif edit == "negative unchanged":
-        doc["unchanged"] = -1
-    elif edit == "missing stack":
-        del doc["stack"]
-    elif edit == "bad reason":
-        doc["changes"][0]["reasons"] = [{"reason": "because"}]
-    elif edit == "immutable without paths":
-        doc["changes"][0]["reasons"] = [{"reason": "immutable"}]
-    elif edit == "immutable with no path":
-        doc["changes"][0]["reasons"] = [{"reason": "immutable", "paths": []}]
-    elif edit == "paths on a reason without":
-        doc["changes"][0]["reasons"] = [{"reason": "gone", "paths": ["spec"]}]
-    elif edit == "unknown option":
-        doc["options"] = {"allow_replace": True}
-    elif edit == "negative max_delete":
-        doc["options"] = {"max_delete": -1}
+    BROKEN[edit](doc, field)
     return doc
 
 
-BROKEN = [
-    "add with before",
-    "remove with after",
-    "change without before",
-    "unknown top-level field",
-    "bad action",
-    "bad key",
-    "bool as serial",
-    "negative unchanged",
-    "missing stack",
-    "bad reason",
-    "immutable without paths",
-    "immutable with no path",
-    "paths on a reason without",
-    "unknown option",
-    "negative max_delete",
-]
-
-
-@pytest.mark.parametrize("edit", BROKEN)
+@pytest.mark.parametrize("edit", sorted(BROKEN))
 def test_schema_and_reader_refuse_the_same_files(edit: str) -> None:
     doc = _broken(edit)
     assert not validator().is_valid(doc)
