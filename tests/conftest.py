@@ -34,7 +34,7 @@ def load_controlplane() -> ModuleType:
 
 @pytest.fixture(scope="session")
 def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An admin kubeconfig for a real kube-apiserver with etcd and kube-controller-manager.
+    """An admin kubeconfig for a real control plane where pods run (scripts/controlplane).
 
     ``KGIT_TEST_KUBECONFIG`` points the suite at a running one; otherwise one is started
     for this run and stopped at its end. Its processes die with the test run, even when
