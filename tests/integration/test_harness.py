@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import ModuleType
 
 pytestmark = pytest.mark.integration
 
@@ -113,7 +114,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_interrupted_run_leaves_no_process(tmp_path: Path) -> None:
+def test_interrupted_run_leaves_no_process(tmp_path: Path, controlplane: ModuleType) -> None:
     """Ctrl-C on a test run that started its own control plane stops etcd and the rest."""
     (tmp_path / "test_sleep.py").write_text(
         textwrap.dedent(
@@ -160,7 +161,7 @@ def test_interrupted_run_leaves_no_process(tmp_path: Path) -> None:
         planes = list(base.glob("controlplane[0-9]*/controlplane.json"))
         assert len(planes) == 1
         pids = _pids_of(planes[0].parent)
-        assert len(pids) == 3 and all(_alive(p) for p in pids)
+        assert len(pids) == len(controlplane.PROCESSES) and all(_alive(p) for p in pids)
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     finally:
