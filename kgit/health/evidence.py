@@ -90,7 +90,8 @@ def compute_evidence(
         (_note(event) for event in events if _is_warning_about(event, uids, names)),
         key=lambda pair: pair[0],
     )
-    return Evidence(problems, tuple(note for _, note in notes[-limit:] if limit > 0))
+    last = notes[-limit:] if limit > 0 else []
+    return Evidence(problems, tuple(note for _, note in last))
 
 
 def pods_of(obj: Mapping[str, Any], pods: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -210,6 +210,7 @@ def test_the_last_warning_events_about_the_object_its_pods_and_children() -> Non
     assert evidence.events[-1].describe() == "Pod/web-7d9f-a: BackOff: e5 happened (x4)"
     limited = compute_evidence(DEPLOYMENT, [mine], events, children=[replicaset], limit=1)
     assert [e.reason for e in limited.events] == ["BackOff"]
+    assert compute_evidence(DEPLOYMENT, [mine], events, limit=0).events == ()
 
 
 def test_without_pod_problems_the_summary_is_the_last_event() -> None:
