@@ -1,7 +1,7 @@
-// Wrapper module: builds kube-apiserver, kube-controller-manager and kubectl of one pinned
-// Kubernetes release from the Go module proxy. k8s.io/kubernetes points its staging modules
-// at ./staging with replace lines that do not apply to a dependant, so each is replaced here
-// by the published v0.<minor>.<patch> of the same release.
+// Wrapper module: builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl
+// of one pinned Kubernetes release from the Go module proxy. k8s.io/kubernetes points its
+// staging modules at ./staging with replace lines that do not apply to a dependant, so each
+// is replaced here by the published v0.<minor>.<patch> of the same release.
 module kgit.dev/hack/kubernetes
 
 go 1.25.0

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kgit.health.fields import MalformedStatusError, condition, conditions, field, get_str
 from kgit.health.model import Health, current, failed, in_progress, one_line
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
 
 # kstatus gives a Pod this long to be scheduled before its Unschedulable condition counts.
 SCHEDULE_WINDOW = timedelta(seconds=15)
@@ -61,7 +59,7 @@ def _pending_pod(obj: Mapping[str, Any], now: datetime) -> Health:
 
 def _container_statuses(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     raw = field(obj, "status.containerStatuses")
-    return [s for s in raw if isinstance(s, dict)] if isinstance(raw, list) else []
+    return [s for s in raw if isinstance(s, Mapping)] if isinstance(raw, list) else []
 
 
 def pvc_health(obj: Mapping[str, Any]) -> Health:
@@ -86,7 +84,7 @@ def service_health(obj: Mapping[str, Any]) -> Health:
     addresses = [
         str(entry.get("ip") or entry.get("hostname") or "")
         for entry in field(obj, "status.loadBalancer.ingress") or []
-        if isinstance(entry, dict)
+        if isinstance(entry, Mapping)
     ]
     if any(addresses):
         return current(f"LoadBalancer at {', '.join(a for a in addresses if a)}")
