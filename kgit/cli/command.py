@@ -41,8 +41,16 @@ class _Param:
 def verb(
     options_type: type[OptionsT],
 ) -> Callable[[Callable[[OptionsT], int]], Callable[..., None]]:
-    """Make ``run(options) -> exit code`` a typer callback taking ``options_type``'s flags."""
+    """Make ``run(options) -> exit code`` a typer callback taking ``options_type``'s flags.
+
+    Raises ``TypeError`` (at import, so every test sees it) for a field without a flag
+    declaration, or two fields of the flattened groups with the same name.
+    """
     params = list(_params(options_type, ()))
+    names = [p.parameter.name for p in params]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise TypeError(f"{options_type.__name__}: options declared twice: {', '.join(twice)}")
 
     def wrap(run: Callable[[OptionsT], int]) -> Callable[..., None]:
         @functools.wraps(run)
@@ -60,7 +68,7 @@ def verb(
     return wrap
 
 
-def _params(options_type: type[Any], path: tuple[str, ...]) -> typing.Iterator[_Param]:
+def _params(options_type: type[Any], path: tuple[str, ...]) -> Iterator[_Param]:
     hints = typing.get_type_hints(options_type)
     for field in dataclasses.fields(options_type):
         if field.metadata.get(GROUP):
@@ -151,16 +159,16 @@ def _handled(verbose: bool) -> Iterator[None]:
         except (typer.Exit, typer.Abort, typer.BadParameter, KeyboardInterrupt):
             raise
         except KgitError as err:
-            raise fail(str(err)) from None
+            raise _fail(str(err)) from None
         except Exception as err:  # the last resort: one line, and how to learn more
             if verbose:
                 traceback.print_exception(err)
-            raise fail(
+            raise _fail(
                 f"unexpected {type(err).__name__}: {err} (run again with -v for the traceback)"
             ) from None
 
 
-def fail(message: str) -> typer.Exit:
+def _fail(message: str) -> typer.Exit:
     """Print an error the user can act on and return the exit to raise (status 1)."""
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(1)

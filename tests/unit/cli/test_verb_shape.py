@@ -10,11 +10,18 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from kgit.cli.command import verb
 from kgit.cli.main import app
-from kgit.flags import FLAG, GROUP
+from kgit.flags import FLAG, GROUP, group
 from kgit.identity import DEFAULT_NAMESPACE
 from kgit.services import verbs, verbs_gitops
-from kgit.services.options import IDENTITY_NAMESPACE, PlanningOptions, SourceOptions
+from kgit.services.options import (
+    IDENTITY_NAMESPACE,
+    ColorOptions,
+    PlanningOptions,
+    SourceOptions,
+    VerboseOptions,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -127,3 +134,22 @@ def test_typer_builds_flags_from_the_declarations() -> None:
     limited = CliRunner().invoke(app, ["plan", "--max-delete", "-1"])
     assert limited.exit_code == 1
     assert "greater than or equal to 0" in limited.output
+
+
+def test_an_option_declared_twice_is_refused_when_the_verb_is_built() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Twice:
+        view: ColorOptions = group(ColorOptions)
+        verbose: VerboseOptions = group(VerboseOptions)
+
+    with pytest.raises(TypeError, match="options declared twice: verbose"):
+        verb(Twice)
+
+
+def test_a_field_without_a_flag_is_refused_when_the_verb_is_built() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Bare:
+        name: str = "x"
+
+    with pytest.raises(TypeError, match=r"Bare\.name: no flag\(\) declared"):
+        verb(Bare)
