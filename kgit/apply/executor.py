@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kgit.apply.model import ApplyReport, ObjectResult, Result
+from kgit.apply.takeover import take_over_note
 from kgit.cluster.errors import ApiError
 from kgit.cluster.waiters import wait_established, wait_gone
 from kgit.errors import ApplyError, KgitError
@@ -28,7 +29,7 @@ from kgit.manifests.normalize import (
 )
 from kgit.plan.compute import ignored_fields
 from kgit.plan.inputs import RecordedObject
-from kgit.plan.model import Action
+from kgit.plan.model import Action, Reason
 from kgit.plan.order import is_removal, rank
 from kgit.plan.store import plan_digest
 from kgit.state.model import HistoryEntry
@@ -70,7 +71,14 @@ def check_allowed(plan: Plan, options: ApplyOptions) -> None:
             f"{', '.join(replaces)}: must be replaced (immutable fields changed); "
             "apply with --allow-replace to delete and re-create"
         )
-    adoptions = [c.key.subject for c in plan.changes if c.action is Action.ADOPT]
+    for change in plan.changes:
+        for why in change.reasons:
+            if why.reason is Reason.OWNED:
+                raise ApplyError(
+                    f"{change.key.subject}: owned by stack {why.stack!r} (--adopt does not "
+                    f"cover it); plan with --take-over-from {why.stack} to take it over"
+                )
+    adoptions = [c.key.subject for c in plan.changes if c.has_reason(Reason.ADOPT)]
     if adoptions and not options.adopt:
         raise ApplyError(
             f"{', '.join(adoptions)}: exists in the cluster and was not created by kgit; "
@@ -195,7 +203,7 @@ def apply_plan(
         added=report.count(Result.CREATED, Result.REPLACED),
         changed=report.count(Result.UPDATED, Result.ADOPTED),
         deleted=report.count(Result.DELETED, Result.REPLACED),
-        result=_outcome(report),
+        result=_outcome(report) + take_over_note(plan),
     )
     state = journal.handle.state
     journal.save(journal.objects, commit=plan.source.commit, history=[*state.history, entry])

@@ -47,6 +47,12 @@ def _ours(live: LiveObject, stack: str) -> bool:
     return stack_of(dict(live.obj)) == stack
 
 
+def _other_stack(live: LiveObject, stack: str) -> str:
+    """The other stack whose label ``live`` carries ("" if none, or if it is ``stack``'s)."""
+    owner = stack_of(dict(live.obj)) or ""
+    return owner if owner != stack else ""
+
+
 def compute_candidates(inputs: PlanInputs, rules: tuple[IgnoreRule, ...] = ()) -> set[ObjectKey]:
     """Desired objects that exist and may change: only these need a server-side dry-run.
 
@@ -117,11 +123,18 @@ def compute_plan(
     if errors:
         raise PlanError("the plan cannot be computed:\n  " + "\n  ".join(errors))
     _check_rails(inputs, changes, options)
-    if any(c.action is Action.ADOPT for c in changes) and not options.adopt:
+    if any(c.has_reason(Reason.ADOPT) for c in changes) and not options.adopt:
         warnings.append(
             "objects that exist but were not created by kgit are planned for adoption; "
             "apply refuses them unless --adopt is given"
         )
+    warnings += [
+        f"{c.key.subject}: owned by stack {why.stack!r}; apply refuses it (--adopt does not "
+        f"cover it): plan with --take-over-from {why.stack} to take it over"
+        for c in changes
+        for why in c.reasons
+        if why.reason is Reason.OWNED
+    ]
     return Plan(
         stack=inputs.stack,
         source=source,
@@ -171,6 +184,11 @@ def _plan_desired(
         # Written ahead by an apply that never confirmed it: no proof that kgit made the
         # object that stands there now, so it is adopted like any other.
         recorded = None
+    other = _other_stack(live, inputs.stack)
+    if other and recorded is not None:
+        # Taken over by another stack since kgit applied it: never re-applied, never
+        # deleted; the record goes (two stacks must not take an object from each other).
+        return _taken_over(key, str(desired.obj.get("apiVersion")), live, other)
     ignored = ignored_fields(key, rules)
     live_obj = dict(live.obj)
     if dry_run is not None and dry_run.immutable:
@@ -196,11 +214,31 @@ def _plan_desired(
         ignored=ignored,
     )
     if recorded is None and not ours:
-        return _desired_change(desired, Action.ADOPT, fields, [ChangeReason(Reason.ADOPT)], rv)
+        return _desired_change(desired, Action.ADOPT, fields, [_adopt_reason(other, options)], rv)
     if not fields:
         return None
     pending = [ChangeReason(Reason.PENDING)] if recorded is not None and recorded.pending else []
     return _desired_change(desired, Action.UPDATE, fields, pending, rv)
+
+
+def _adopt_reason(other: str, options: PlanOptions) -> ChangeReason:
+    """Why an existing object is adopted: made by no stack, owned by another stack (refused
+    at apply), or taken over from it with ``--take-over-from``."""
+    if not other:
+        return ChangeReason(Reason.ADOPT)
+    if other == options.take_over_from:
+        return ChangeReason(Reason.TAKE_OVER, stack=other)
+    return ChangeReason(Reason.OWNED, stack=other)
+
+
+def _taken_over(key: ObjectKey, api_version: str, live: LiveObject, other: str) -> ObjectChange:
+    return ObjectChange(
+        key=key,
+        action=Action.FORGET,
+        api_version=api_version,
+        live_resource_version=live.resource_version,
+        reasons=(ChangeReason(Reason.TAKEN_OVER, stack=other),),
+    )
 
 
 def _desired_change(
@@ -240,6 +278,9 @@ def _plan_removed(
             api_version=api_version,
             reasons=(ChangeReason(Reason.GONE),),
         )
+    other = _other_stack(live, inputs.stack)
+    if other:
+        return _taken_over(key, api_version, live, other)
     if not _ours(live, inputs.stack):
         warnings.append(
             f"{key.subject}: removed from Git but no longer labelled "

@@ -70,7 +70,8 @@ class PlanOptions:
     holds the limit it was computed under. ``default_namespace`` and ``state_namespace``
     are the namespaces planning used (flag, else kgit.yaml's, else kgit's default), so
     that applying a stored plan reads Git and the state as planning did; ``None`` when
-    not known (then kgit.yaml's at the plan's commit applies).
+    not known (then kgit.yaml's at the plan's commit applies). ``take_over_from`` names
+    the stack whose objects this plan may take over.
     """
 
     allow_empty: bool = False
@@ -78,6 +79,7 @@ class PlanOptions:
     adopt: bool = False
     default_namespace: str | None = None
     state_namespace: str | None = None
+    take_over_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,22 +76,32 @@ class Reason(enum.Enum):
     IMMUTABLE = "immutable"  # the server refused to change these fields: replaced
     GONE = "gone"  # forgotten: already gone from the cluster
     NOT_OWNED = "not-owned"  # forgotten: no longer labelled as the stack's
+    OWNED = "owned"  # labelled as another stack's: refused unless taken over
+    TAKE_OVER = "take-over"  # labelled as another stack's, taken over (--take-over-from)
+    TAKEN_OVER = "taken-over"  # forgotten: another stack took it over
 
     @property
     def has_paths(self) -> bool:
         """True for the reason that names field paths (and only it)."""
         return self is Reason.IMMUTABLE
 
+    @property
+    def has_stack(self) -> bool:
+        """True for the reasons that name another stack."""
+        return self in (Reason.OWNED, Reason.TAKE_OVER, Reason.TAKEN_OVER)
+
 
 @dataclass(frozen=True, slots=True)
 class ChangeReason:
     """One reason for an object's action, with its details.
 
-    ``paths`` are the fields concerned, for a reason that :attr:`Reason.has_paths`.
+    ``paths`` are the fields concerned, for a reason that :attr:`Reason.has_paths`;
+    ``stack`` the other stack, for a reason that :attr:`Reason.has_stack`.
     """
 
     reason: Reason
     paths: tuple[str, ...] = ()
+    stack: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +140,15 @@ class ObjectChange:
     source: str = ""
     reasons: tuple[ChangeReason, ...] = ()
 
+    def has_reason(self, reason: Reason) -> bool:
+        """True when ``reason`` is one of the change's reasons."""
+        return any(why.reason is reason for why in self.reasons)
+
     @property
     def drifted(self) -> bool:
         """True when the cluster moved away from what kgit last applied."""
-        return any(f.cause in (Cause.DRIFT, Cause.BOTH) for f in self.fields) or any(
-            r.reason is Reason.DRIFT_DELETED for r in self.reasons
+        return any(f.cause in (Cause.DRIFT, Cause.BOTH) for f in self.fields) or self.has_reason(
+            Reason.DRIFT_DELETED
         )
 
 

@@ -6,8 +6,8 @@ Format (``format_version`` 2, described by ``plan.schema.json`` beside this modu
 - object keys as their ``group/kind/namespace/name`` string, enums as their ``.value``;
 - ``FieldChange.before`` is written only for ``remove`` and ``change``, ``after`` only for
   ``add`` and ``change`` (a side that is absent by definition is never written as null);
-  likewise a reason's ``paths`` only for the reason that has them;
-- every other field is always written; on reading, fields the model gives a default may
+  likewise a reason's ``paths`` and ``stack`` only for the reasons that have them;
+- every other field is always written (but options added since, only when set); on reading, fields the model gives a default may
   be missing (they take the default), unknown fields are refused;
 - the text is canonical: keys sorted, two-space indent, UTF-8, a trailing newline, so the
   file's sha256 (``sha256sum plans/x.json``) is :func:`plan_digest` of the plan it holds.
@@ -77,8 +77,18 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
         "ignored": list(plan.ignored),
-        "options": dataclasses.asdict(plan.options),
+        "options": _options_to_dict(plan.options),
     }
+
+
+# Options added after format 2 came out are written only when set: a plan that does not
+# use them keeps the bytes, and so the digest, it had before they existed.
+_LATER_OPTIONS = ("take_over_from",)
+
+
+def _options_to_dict(options: PlanOptions) -> dict[str, Any]:
+    out = dataclasses.asdict(options)
+    return {k: v for k, v in out.items() if k not in _LATER_OPTIONS or v}
 
 
 def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
@@ -95,9 +105,12 @@ def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
 
 
 def _reason_to_dict(why: ChangeReason) -> dict[str, Any]:
+    out: dict[str, Any] = {"reason": why.reason.value}
     if why.reason.has_paths:
-        return {"reason": why.reason.value, "paths": list(why.paths)}
-    return {"reason": why.reason.value}
+        out["paths"] = list(why.paths)
+    if why.reason.has_stack:
+        out["stack"] = why.stack
+    return out
 
 
 def _field_to_dict(fc: FieldChange) -> dict[str, Any]:
@@ -314,6 +327,7 @@ def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
         max_delete=None if no_limit else r.count(d, "max_delete", where),
         default_namespace=r.opt_string(d, "default_namespace", where),
         state_namespace=r.opt_string(d, "state_namespace", where),
+        take_over_from=r.opt_string(d, "take_over_from", where),
     )
 
 
@@ -369,16 +383,18 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
 
 
 def _reason_from(r: PlanReader, d: dict[str, Any], where: str) -> ChangeReason:
-    r.known(d, where, {"reason", "paths"})
+    r.known(d, where, {"reason", "paths", "stack"})
     reason = r.enum_of(d, "reason", where, Reason)
-    if not reason.has_paths:
-        if "paths" in d:
-            r.fail(f"{where}.paths", f"not allowed for reason '{reason.value}'")
-        return ChangeReason(reason)
-    paths = r.strings(d, "paths", where)
-    if not paths:
+    for name, has in (("paths", reason.has_paths), ("stack", reason.has_stack)):
+        if not has and name in d:
+            r.fail(f"{where}.{name}", f"not allowed for reason '{reason.value}'")
+    paths = r.strings(d, "paths", where) if reason.has_paths else ()
+    if reason.has_paths and not paths:
         r.fail(f"{where}.paths", f"reason '{reason.value}' names at least one field")
-    return ChangeReason(reason, paths)
+    stack = r.string(d, "stack", where) if reason.has_stack else ""
+    if reason.has_stack and not stack:
+        r.fail(f"{where}.stack", f"reason '{reason.value}' names a stack")
+    return ChangeReason(reason, paths, stack)
 
 
 def _field_from(r: PlanReader, d: dict[str, Any], where: str) -> FieldChange:

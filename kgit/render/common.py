@@ -41,6 +41,15 @@ _REASON_NOTES = {
     Reason.NOT_OWNED: "not labelled as this stack's: left in the cluster",
 }
 
+# The words of the reasons that name another stack.
+_STACK_NOTES = {
+    Reason.OWNED: (
+        'owned by stack "{stack}": apply refuses it; --take-over-from {stack} to take it over'
+    ),
+    Reason.TAKE_OVER: 'taken over from stack "{stack}" (--take-over-from {stack})',
+    Reason.TAKEN_OVER: 'taken over by stack "{stack}"',
+}
+
 # Order of the per-action lists in the markdown view, with their labels.
 ACTION_LABELS = (
     (Action.CREATE, "Create"),
@@ -155,6 +164,8 @@ def change_notes(change: ObjectChange) -> tuple[str, ...]:
     for why in change.reasons:
         if why.reason is Reason.IMMUTABLE:
             notes += [f"immutable: {path}" for path in why.paths]
+        elif why.reason.has_stack:
+            notes.append(_STACK_NOTES[why.reason].format(stack=why.stack))
         else:
             notes.append(_REASON_NOTES[why.reason])
     return tuple(notes)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from kgit.apply.executor import apply_plan, check_allowed
 from kgit.apply.model import ApplyOptions as ApplySettings
+from kgit.apply.takeover import record_take_overs
 from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
 from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
@@ -248,6 +249,7 @@ def apply_stored(
         reasons = find_stale(plan, seen)
         if reasons:
             raise StalePlanError("Saved plan is stale:\n  " + "\n  ".join(reasons))
+        record_take_overs(cluster, plan, target.state_namespace, lock.who, lock_timeout)
         hooks.progress(f"applying the plan of commit {plan.source.commit[:12]}")
         with stop_on_signals(hooks.stop) as stop:
             return apply_plan(
@@ -284,6 +286,7 @@ def apply_now(
         check_allowed(plan, settings)
         if not hooks.approve(plan):
             raise ApplyError("Apply cancelled.")
+        record_take_overs(cluster, plan, target.state_namespace, lock.who, lock_timeout)
         with stop_on_signals(hooks.stop) as stop:
             report = apply_plan(
                 cluster,

@@ -143,6 +143,11 @@ class PlanningOptions:
     adopt: bool = flag(
         "--adopt", help="Take over objects that exist but kgit did not create.", default=False
     )
+    take_over_from: str | None = flag(
+        "--take-over-from",
+        help="Take over the objects of this other stack that Git holds (recorded in both stacks' histories).",
+        metavar="STACK",
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,6 +123,7 @@ def make_plan(
             adopt=planning.adopt,
             default_namespace=planning.default_namespace or source.config.default_namespace,
             state_namespace=target.state_namespace,
+            take_over_from=planning.take_over_from,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

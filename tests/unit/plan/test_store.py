@@ -121,13 +121,35 @@ def rich_plan() -> Plan:
                 reasons=(ChangeReason(Reason.GONE),),
             ),
             ObjectChange(ObjectKey("", "ConfigMap", "web", "z"), Action.NOOP, "v1"),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "o"),
+                Action.ADOPT,
+                "v1",
+                reasons=(ChangeReason(Reason.OWNED, stack="a"),),
+            ),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "t"),
+                Action.ADOPT,
+                "v1",
+                reasons=(ChangeReason(Reason.TAKE_OVER, stack="a"),),
+            ),
+            ObjectChange(
+                ObjectKey("", "ConfigMap", "web", "u"),
+                Action.FORGET,
+                "v1",
+                reasons=(ChangeReason(Reason.TAKEN_OVER, stack="b"),),
+            ),
         ),
         unchanged=5,
         warnings=("a warning",),
         ignored=("spec.replicas of Deployment",),
         created_at="2026-11-25T07:00:00Z",
         options=PlanOptions(
-            adopt=True, max_delete=None, default_namespace="apps", state_namespace="kgit-ops"
+            adopt=True,
+            max_delete=None,
+            default_namespace="apps",
+            state_namespace="kgit-ops",
+            take_over_from="a",
         ),
     )
 
@@ -179,6 +201,9 @@ def test_keys_and_enums_are_stored_as_strings() -> None:
         "forget",
         "forget",
         "no-op",
+        "adopt",
+        "adopt",
+        "forget",
     ]
     assert data["changes"][1]["fields"][0]["cause"] == "drift"
     assert [r["reason"] for c in data["changes"] for r in c["reasons"]] == [
@@ -189,14 +214,22 @@ def test_keys_and_enums_are_stored_as_strings() -> None:
         "adopt",
         "not-owned",
         "gone",
+        "owned",
+        "take-over",
+        "taken-over",
     ]
 
 
-def test_only_an_immutable_reason_writes_paths() -> None:
+def test_only_an_immutable_reason_writes_paths_and_ownership_reasons_a_stack() -> None:
     data = plan_to_dict(rich_plan())
     reasons = [r for c in data["changes"] for r in c["reasons"]]
     assert reasons[3] == {"reason": "immutable", "paths": ["type", "data[pw]"]}
-    assert all(set(r) == {"reason"} for r in reasons if r["reason"] != "immutable")
+    assert reasons[-3:] == [
+        {"reason": "owned", "stack": "a"},
+        {"reason": "take-over", "stack": "a"},
+        {"reason": "taken-over", "stack": "b"},
+    ]
+    assert all(set(r) == {"reason"} for r in reasons[:3] + reasons[4:-3])
 
 
 def test_options_are_written_whole() -> None:
@@ -206,6 +239,7 @@ def test_options_are_written_whole() -> None:
         "max_delete": None,
         "default_namespace": "apps",
         "state_namespace": "kgit-ops",
+        "take_over_from": "a",
     }
 
 
@@ -572,6 +606,8 @@ def field_changes(draw: st.DrawFn) -> FieldChange:
 @st.composite
 def change_reasons(draw: st.DrawFn) -> ChangeReason:
     reason = draw(st.sampled_from(Reason))
+    if reason.has_stack:
+        return ChangeReason(reason, stack=draw(st.text(min_size=1, max_size=8)))
     if not reason.has_paths:
         return ChangeReason(reason)
     return ChangeReason(reason, tuple(draw(st.lists(st.text(max_size=8), min_size=1, max_size=2))))
@@ -619,6 +655,7 @@ def plans(draw: st.DrawFn) -> Plan:
             adopt=draw(st.booleans()),
             default_namespace=draw(st.none() | st.text(max_size=6)),
             state_namespace=draw(st.none() | st.text(max_size=6)),
+            take_over_from=draw(st.none() | st.text(min_size=1, max_size=6)),
         ),
     )
 

@@ -104,6 +104,15 @@ REASON_CASES = [
     ),
     (ChangeReason(Reason.GONE), ["already gone from the cluster"]),
     (ChangeReason(Reason.NOT_OWNED), ["not labelled as this stack's: left in the cluster"]),
+    (
+        ChangeReason(Reason.OWNED, stack="a"),
+        ['owned by stack "a": apply refuses it; --take-over-from a to take it over'],
+    ),
+    (
+        ChangeReason(Reason.TAKE_OVER, stack="a"),
+        ['taken over from stack "a" (--take-over-from a)'],
+    ),
+    (ChangeReason(Reason.TAKEN_OVER, stack="b"), ['taken over by stack "b"']),
 ]
 
 
