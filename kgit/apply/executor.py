@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from kgit.plan.model import ObjectChange, Plan
     from kgit.plan.rules import IgnoreRule
     from kgit.state.lock import Lock
+    from kgit.state.model import SourceRecord
     from kgit.state.store import StateHandle
 
 BATCH = 250
@@ -124,6 +125,7 @@ def apply_plan(
     lock: Lock | None = None,
     stop: threading.Event | None = None,
     on_result: Callable[[ObjectResult], None] | None = None,
+    origin: SourceRecord | None = None,
 ) -> ApplyReport:
     """Apply ``plan``'s changes to the cluster, journaling each batch in the state.
 
@@ -131,7 +133,8 @@ def apply_plan(
     commit); ``sensitive`` are kgit.yaml's rules for what the state records masked.
     Stops between batches when ``stop`` is set or ``lock`` is lost; the report
     then says it was interrupted. Raises :class:`ApplyError` before any change for
-    replacements or adoptions not allowed by ``options``.
+    replacements or adoptions not allowed by ``options``. ``origin`` is recorded as where
+    the stack was applied from.
     """
     check_allowed(plan, options)
     journal = _Journal(cluster, handle)
@@ -206,7 +209,12 @@ def apply_plan(
         result=_outcome(report) + take_over_note(plan),
     )
     state = journal.handle.state
-    journal.save(journal.objects, commit=plan.source.commit, history=[*state.history, entry])
+    journal.save(
+        journal.objects,
+        commit=plan.source.commit,
+        history=[*state.history, entry],
+        source=origin or state.source,
+    )
     report.serial = journal.handle.serial
     return report
 

@@ -80,6 +80,7 @@ class PlanOptions:
     default_namespace: str | None = None
     state_namespace: str | None = None
     take_over_from: str | None = None
+    allow_source_change: bool = False
 
 
 @dataclass(frozen=True, slots=True)

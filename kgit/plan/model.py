@@ -154,13 +154,18 @@ class ObjectChange:
 
 @dataclass(frozen=True, slots=True)
 class PlanSource:
-    """Where the desired objects came from: a commit is always named."""
+    """Where the desired objects came from: a commit is always named.
+
+    ``recorded_paths`` are the paths of the stack's last apply when they differ from
+    ``paths`` (else empty): a reviewer sees that the plan reads another set.
+    """
 
     url: str
     commit: str
     paths: tuple[str, ...]
     ref: str = ""
     dirty: bool = False
+    recorded_paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "paths": list(plan.source.paths),
             "ref": plan.source.ref,
             "dirty": plan.source.dirty,
+            # Written only when set, like the options added since format 2 came out.
+            **(
+                {"recorded_paths": list(plan.source.recorded_paths)}
+                if plan.source.recorded_paths
+                else {}
+            ),
         },
         "state_serial": plan.state_serial,
         "state_lineage": plan.state_lineage,
@@ -83,7 +89,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 # Options added after format 2 came out are written only when set: a plan that does not
 # use them keeps the bytes, and so the digest, it had before they existed.
-_LATER_OPTIONS = ("take_over_from",)
+_LATER_OPTIONS = ("take_over_from", "allow_source_change")
 
 
 def _options_to_dict(options: PlanOptions) -> dict[str, Any]:
@@ -328,17 +334,19 @@ def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
         default_namespace=r.opt_string(d, "default_namespace", where),
         state_namespace=r.opt_string(d, "state_namespace", where),
         take_over_from=r.opt_string(d, "take_over_from", where),
+        allow_source_change=r.boolean(d, "allow_source_change", where, default=False),
     )
 
 
 def _source_from(r: PlanReader, d: dict[str, Any]) -> PlanSource:
-    r.known(d, "source", {"url", "commit", "paths", "ref", "dirty"})
+    r.known(d, "source", {"url", "commit", "paths", "ref", "dirty", "recorded_paths"})
     return PlanSource(
         url=r.string(d, "url", "source"),
         commit=r.string(d, "commit", "source"),
         paths=r.strings(d, "paths", "source"),
         ref=r.string(d, "ref", "source", default=""),
         dirty=r.boolean(d, "dirty", "source", default=False),
+        recorded_paths=r.strings(d, "recorded_paths", "source", default=()),
     )
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 SENSITIVE = "(sensitive value)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
 DIRTY = "uncommitted changes in the work tree"
+PATHS_CHANGED = "paths changed since the last apply, which read"
 
 # Past this many characters of "before -> after", a change is drawn on three lines
 # (path, then before, then after) instead of one, so long values stay comparable.
@@ -154,8 +155,12 @@ def field_lines(fc: FieldChange, *, split: bool = False) -> FieldLines:
 
 
 def source_parts(source: PlanSource) -> tuple[str, str]:
-    """(short commit, paths joined by ", ") for headers."""
-    return short_commit(source.commit), ", ".join(source.paths)
+    """(short commit, paths joined by ", ", and the last apply's when they differ) for
+    headers."""
+    paths = ", ".join(source.paths)
+    if source.recorded_paths:
+        paths += f" ({PATHS_CHANGED} {', '.join(source.recorded_paths)})"
+    return short_commit(source.commit), paths
 
 
 def change_notes(change: ObjectChange) -> tuple[str, ...]:

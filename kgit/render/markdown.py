@@ -19,6 +19,7 @@ from kgit.render.common import (
     ACTION_LABELS,
     DIRTY,
     HEADLINES,
+    PATHS_CHANGED,
     change_notes,
     drift_items,
     field_lines,
@@ -240,6 +241,9 @@ def _source_line(plan: Plan) -> str:
         parts.append(f"ref {_code(src.ref)}")
     if src.paths:
         parts.append("paths " + ", ".join(_code(p) for p in src.paths))
+    if src.recorded_paths:
+        was = ", ".join(_code(p) for p in src.recorded_paths)
+        parts.append(f"**{PATHS_CHANGED}** {was}")
     if src.url:
         parts.append(f"from {_code(src.url)}")
     if src.dirty:

@@ -75,6 +75,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
             lines.append("")
     else:
         lines += [paint(no_changes_sentence(plan, commit), "green"), ""]
+        if plan.source.recorded_paths:
+            lines += [f"Paths: {paths}", ""]
     if plan.ignored:
         lines += ["Ignored fields: " + "; ".join(plan.ignored), ""]
     for warning in plan.warnings:

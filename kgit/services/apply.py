@@ -17,6 +17,7 @@ from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
 from kgit.services.connect import connect_cluster
 from kgit.services.gather import Gathered, gather
+from kgit.services.origin import origin_of
 from kgit.services.plan import make_plan
 from kgit.services.source import check_source, open_spec, remote_of
 from kgit.services.target import Target, resolve_target
@@ -263,6 +264,7 @@ def apply_stored(
                 lock=lock,
                 stop=stop,
                 on_result=hooks.on_result,
+                origin=origin_of(source.repo, plan.source),
             )
 
 
@@ -299,6 +301,7 @@ def apply_now(
                 lock=lock,
                 stop=stop,
                 on_result=hooks.on_result,
+                origin=origin_of(source.repo, plan.source),
             )
         return plan, report
 

@@ -148,6 +148,11 @@ class PlanningOptions:
         help="Take over the objects of this other stack that Git holds (recorded in both stacks' histories).",
         metavar="STACK",
     )
+    allow_source_change: bool = flag(
+        "--allow-source-change",
+        help="Plan the stack from a repository that does not hold its last applied commit.",
+        default=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from kgit.plan.model import PlanSource
 from kgit.plan.store import default_plan_path, write_plan
 from kgit.services.connect import connect_cluster
 from kgit.services.gather import Gathered, gather
+from kgit.services.origin import check_origin, paths_changed
 from kgit.services.source import open_spec
 from kgit.services.target import resolve_target
 from kgit.source.read import read_source
@@ -93,6 +94,8 @@ def make_plan(
     """
     say = progress or (lambda _: None)
     seen = gather(cluster, source, target, planning, progress=progress)
+    state = seen.handle.state
+    check_origin(state, source, allow_change=planning.allow_source_change)
     to_check = _to_dry_run(seen)
     say(f"dry-running {len(to_check)} objects")
     inputs, rules = seen.inputs, seen.rules
@@ -114,6 +117,7 @@ def make_plan(
             paths=source.paths,
             ref=source.ref,
             dirty=source.dirty,
+            recorded_paths=paths_changed(state, source),
         ),
         serial=seen.handle.serial,
         lineage=seen.handle.lineage,
@@ -124,6 +128,7 @@ def make_plan(
             default_namespace=planning.default_namespace or source.config.default_namespace,
             state_namespace=target.state_namespace,
             take_over_from=planning.take_over_from,
+            allow_source_change=planning.allow_source_change,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

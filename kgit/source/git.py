@@ -55,6 +55,29 @@ def resolve_commit(repo_dir: Path, ref: str = "HEAD") -> str:
         return _rev_parse_commit(repo, ref)
 
 
+def has_commit(repo_dir: Path, sha: str) -> bool:
+    """Whether the repository at ``repo_dir`` holds the commit ``sha``."""
+    with _open_repo(repo_dir) as repo:
+        try:
+            repo.git.cat_file("-e", f"{sha}^{{commit}}")
+        except git.GitCommandError:
+            return False
+        return True
+
+
+def root_commits(repo_dir: Path, commit: str) -> tuple[str, ...]:
+    """The root commits (those without parents) of ``commit``'s history, sorted.
+
+    A repository's identity: every clone of it, however far it moved, shares them.
+    """
+    with _open_repo(repo_dir) as repo:
+        try:
+            out = repo.git.rev_list("--max-parents=0", "--end-of-options", commit)
+        except git.GitCommandError as err:
+            raise SourceError(f"{commit}: cannot read its history: {_stderr(err)}") from err
+    return tuple(sorted(out.split()))
+
+
 def read_commit_files(
     repo_dir: Path, commit: str, paths: Sequence[str], *, max_bytes: int | None = None
 ) -> list[SourceFile]:

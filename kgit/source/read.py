@@ -39,7 +39,8 @@ class SourceSpec:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A source read at one commit: its manifests' files and its kgit.yaml."""
+    """A source read at one commit: its manifests' files and its kgit.yaml, and the
+    repository it was read from (``repo``)."""
 
     url: str
     commit: str
@@ -48,6 +49,7 @@ class Source:
     files: tuple[SourceFile, ...]
     config: Config
     dirty: bool
+    repo: Path
 
 
 def default_stack_name(repo: Path) -> str:
@@ -93,6 +95,7 @@ def read_source(spec: SourceSpec, *, commit: str | None = None) -> Source:
         files=tuple(files),
         config=config,
         dirty=spec.dirty and is_dirty(repo),
+        repo=repo,
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from kgit.errors import StateError
 from kgit.manifests.keys import ObjectKey
 from kgit.plan.inputs import RecordedObject
-from kgit.state.model import FORMAT_VERSION, HISTORY_LIMIT, HistoryEntry, State
+from kgit.state.model import FORMAT_VERSION, HISTORY_LIMIT, HistoryEntry, SourceRecord, State
 
 
 def _json_default(value: object) -> object:
@@ -76,6 +76,7 @@ def encode_state(state: State, serial: int) -> bytes:
         "commit": state.commit,
         "hmac_key": base64.b64encode(state.hmac_key).decode("ascii"),
         "history": [dataclasses.asdict(h) for h in state.history[-HISTORY_LIMIT:]],
+        "source": dataclasses.asdict(state.source),
     }
     head = json.dumps(doc, separators=(",", ":"), default=_json_default)
     text = f'{head[:-1]},"objects":{_objects_json(state.objects)}}}'
@@ -83,6 +84,18 @@ def encode_state(state: State, serial: int) -> bytes:
     # small as 6 on manifests (~5%) at under half the time, and large states are
     # written often (the apply journal).
     return gzip.compress(text.encode("utf-8"), compresslevel=3, mtime=0)
+
+
+def _source_record(doc: dict[str, object]) -> SourceRecord:
+    """The ``source`` of a state document; empty in a state older than it."""
+    roots, paths = doc.get("roots") or [], doc.get("paths") or []
+    if not isinstance(roots, list) or not isinstance(paths, list):
+        raise TypeError("source.roots and source.paths must be arrays")
+    return SourceRecord(
+        url=str(doc.get("url") or ""),
+        roots=tuple(str(r) for r in roots),
+        paths=tuple(str(p) for p in paths),
+    )
 
 
 def decode_state(payload: bytes, where: str) -> State:
@@ -129,6 +142,7 @@ def decode_state(payload: bytes, where: str) -> State:
             hmac_key=base64.b64decode(doc["hmac_key"], validate=True),
             objects=objects,
             history=history,
+            source=_source_record(doc.get("source") or {}),
         )
     except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as err:
         raise StateError(f"{where}: the state is malformed: {err!r}") from err

@@ -37,13 +37,26 @@ class HistoryEntry:
     result: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """Where a stack was last applied from: the repository's root commits (its identity
+    across clones), its URL as seen (credentials redacted) and the paths read.
+
+    Empty in a state written before kgit recorded it.
+    """
+
+    url: str = ""
+    roots: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class State:
     """What kgit last applied for one stack.
 
     ``lineage`` names the stack's history (a stored plan for another lineage is stale);
     ``serial`` counts writes. ``hmac_key`` keys the digests of Secret values (created with
-    the state, never shown). ``objects`` is what the planner reads as the recorded side.
+    the state, never shown). ``source`` says which repository ``commit`` is in. ``objects`` is what the planner reads as the recorded side.
     Mutable: an apply records each object as it goes, then saves.
     """
 
@@ -55,6 +68,7 @@ class State:
     hmac_key: bytes = field(repr=False)
     objects: dict[ObjectKey, RecordedObject] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
+    source: SourceRecord = field(default_factory=SourceRecord)
 
     def digest(self, value: bytes) -> str:
         """The keyed digest kgit stores and shows instead of a Secret value."""

@@ -62,6 +62,7 @@ def rich_plan() -> Plan:
             paths=("namespaces", "workloads"),
             ref="main",
             dirty=True,
+            recorded_paths=("manifests",),
         ),
         state_serial=7,
         state_lineage="5f0c6c1e-8f1a-4b9e-9d55-0c2f1b7e4a11",
@@ -150,6 +151,7 @@ def rich_plan() -> Plan:
             default_namespace="apps",
             state_namespace="kgit-ops",
             take_over_from="a",
+            allow_source_change=True,
         ),
     )
 
@@ -240,6 +242,7 @@ def test_options_are_written_whole() -> None:
         "default_namespace": "apps",
         "state_namespace": "kgit-ops",
         "take_over_from": "a",
+        "allow_source_change": True,
     }
 
 
@@ -641,6 +644,7 @@ def plans(draw: st.DrawFn) -> Plan:
             paths=tuple(draw(st.lists(st.text(max_size=4), max_size=2))),
             ref=draw(st.text(max_size=4)),
             dirty=draw(st.booleans()),
+            recorded_paths=tuple(draw(st.lists(st.text(max_size=4), max_size=2))),
         ),
         state_serial=draw(st.integers()),
         state_lineage=draw(st.text(max_size=6)),
@@ -656,6 +660,7 @@ def plans(draw: st.DrawFn) -> Plan:
             default_namespace=draw(st.none() | st.text(max_size=6)),
             state_namespace=draw(st.none() | st.text(max_size=6)),
             take_over_from=draw(st.none() | st.text(min_size=1, max_size=6)),
+            allow_source_change=draw(st.booleans()),
         ),
     )
 

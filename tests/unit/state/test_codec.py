@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import json
 
 import pytest
 
 from kgit.manifests.keys import ObjectKey
 from kgit.plan.inputs import RecordedObject
 from kgit.state.codec import decode_state, encode_state
-from kgit.state.model import new_state
+from kgit.state.model import SourceRecord, new_state
 
 pytestmark = pytest.mark.unit
 
@@ -44,3 +46,14 @@ def test_repeated_writes_with_changed_records_read_back_exactly() -> None:
     assert decoded.objects == objects
     assert decoded.serial == 2
     assert list(decoded.objects) == sorted(objects)
+
+
+def test_the_source_record_round_trips_and_an_older_state_reads_without_it() -> None:
+    state = new_state("web")
+    state.source = SourceRecord(url="https://git.example/r.git", roots=("a" * 40,), paths=("k",))
+    assert decode_state(encode_state(state, 1), "test").source == state.source
+
+    doc = json.loads(gzip.decompress(encode_state(state, 1)))
+    del doc["source"]
+    older = gzip.compress(json.dumps(doc).encode())
+    assert decode_state(older, "test").source == SourceRecord()
