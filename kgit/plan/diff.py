@@ -84,12 +84,18 @@ def _cause(
     git = not _same_at(desired, recorded, path)
     found_l, live_value = lookup(live, path)
     found_r, recorded_value = lookup(recorded, path)
-    # The live side carries server defaults below what was recorded: compare only what
-    # the record sets.
-    drift = found_l != found_r or (found_r and not covers(live_value, recorded_value))
+    # A removed field is owned by nobody: who removed it is unknown, never guessed.
+    manager, when = field_owner(live, path) if found_l else (None, None)
+    if found_l and not found_r:
+        # kgit never set it: a server default (nobody owns it, e.g. a Deployment's
+        # replicas), unless another manager set it.
+        drift = manager is not None
+    else:
+        # The live side carries server defaults below what was recorded: compare only
+        # what the record sets.
+        drift = found_l != found_r or (found_r and not covers(live_value, recorded_value))
     if not drift:
         return Cause.GIT, None, None
-    manager, when = field_owner(live, path)
     return (Cause.BOTH if git else Cause.DRIFT), manager, when
 
 
@@ -115,21 +121,21 @@ def create_fields(desired: Mapping[str, Any]) -> tuple[FieldChange, ...]:
 def field_owner(
     live: Mapping[str, Any], path: Path, exclude: str = FIELD_MANAGER
 ) -> tuple[str | None, str | None]:
-    """The manager (other than kgit) that last wrote ``path``, and when.
+    """The manager (other than kgit) that owns ``path`` and last wrote it, and when.
 
-    Read from ``metadata.managedFields``; a field someone removed is owned by nobody,
-    so then the latest other manager that updated the object is named.
+    Read from ``metadata.managedFields``; ``(None, None)`` when no other manager owns it
+    (a server default; a removed field, whose remover managedFields does not tell).
     """
-    entries = [
+    owners = [
         e
         for e in (live.get("metadata") or {}).get("managedFields") or []
-        if isinstance(e, dict) and e.get("manager") != exclude
+        if isinstance(e, dict)
+        and e.get("manager") != exclude
+        and _owns(e.get("fieldsV1") or {}, path)
     ]
-    owners = [e for e in entries if _owns(e.get("fieldsV1") or {}, path)]
-    pool = owners or [e for e in entries if e.get("operation") == "Update"]
-    if not pool:
+    if not owners:
         return None, None
-    latest = max(pool, key=lambda e: str(e.get("time") or ""))
+    latest = max(owners, key=lambda e: str(e.get("time") or ""))
     return str(latest.get("manager")), (str(latest["time"]) if latest.get("time") else None)
 
 

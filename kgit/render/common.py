@@ -111,11 +111,19 @@ def cause_label(fc: FieldChange) -> str:
         return ""
     if fc.cause is Cause.GIT:
         return "(git)"
-    by = f"by {fc.manager}" if fc.manager else "in the cluster"
     if fc.cause is Cause.DRIFT:
-        at = f" at {fc.managed_at}" if fc.managed_at else ""
-        return f"(drift: changed {by}{at})"
-    return f"(both: changed in Git and {by})"
+        return f"(drift: {_cluster_change(fc)})"
+    return f"(both: changed in Git and {_cluster_change(fc, at=False).removeprefix('changed ')})"
+
+
+def _cluster_change(fc: FieldChange, *, at: bool = True) -> str:
+    """``changed by M at T``, ``changed in the cluster``, or ``removed in the cluster`` (a
+    field the cluster lacks: who removed it is unknown)."""
+    if fc.op is FieldOp.ADD:
+        return "removed in the cluster"
+    by = f"by {fc.manager}" if fc.manager else "in the cluster"
+    when = f" at {fc.managed_at}" if at and fc.managed_at else ""
+    return f"changed {by}{when}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,12 +188,11 @@ def drift_items(change: ObjectChange) -> list[tuple[str, str]]:
     """(field path or "", what happened) for each way ``change`` drifted."""
     items: list[tuple[str, str]] = []
     for fc in change.fields:
-        by = f"by {fc.manager}" if fc.manager else "in the cluster"
         if fc.cause is Cause.DRIFT:
-            at = f" at {fc.managed_at}" if fc.managed_at else ""
-            items.append((fc.path, f"changed {by}{at}"))
+            items.append((fc.path, _cluster_change(fc)))
         elif fc.cause is Cause.BOTH:
-            items.append((fc.path, f"changed in Git and {by} (conflict)"))
+            cluster = _cluster_change(fc, at=False).removeprefix("changed ")
+            items.append((fc.path, f"changed in Git and {cluster} (conflict)"))
     if any(why.reason is Reason.DRIFT_DELETED for why in change.reasons):
         items.append(("", _DELETED_OUT_OF_BAND))
     return items

@@ -22,7 +22,7 @@ from kgit.plan.compute import compute_candidates, compute_plan, max_delete
 from kgit.plan.inputs import DryRun, LiveObject, PlanInputs, PlanOptions, RecordedObject
 from kgit.plan.model import Action, Cause, ChangeReason, FieldOp, Reason
 from kgit.plan.rules import IgnoreRule
-from kgit.render.common import change_notes
+from kgit.render.common import cause_label, change_notes
 
 pytestmark = pytest.mark.unit
 
@@ -111,7 +111,7 @@ def test_git_and_cluster_moving_to_the_same_value_is_no_change() -> None:
     assert plan.changes == () and plan.unchanged == 1
 
 
-def test_a_field_removed_out_of_band_is_drift_naming_the_last_updater() -> None:
+def test_a_field_removed_out_of_band_is_drift_naming_no_manager() -> None:
     obj = manifest()
     obj["metadata"]["labels"]["team"] = "a"
     stripped = server_form(obj)
@@ -127,11 +127,37 @@ def test_a_field_removed_out_of_band_is_drift_naming_the_last_updater() -> None:
     plan = plan_of([obj], [obj], [stripped])
     (field,) = plan.changes[0].fields
     assert (field.path, field.op, field.after) == ("metadata.labels.team", FieldOp.ADD, "a")
-    assert (field.cause, field.manager, field.managed_at) == (
-        Cause.DRIFT,
-        "kubectl-label",
-        "2026-11-25T08:00:00Z",
-    )
+    # kubectl-label touched the object last, but nothing says it removed this label.
+    assert (field.cause, field.manager, field.managed_at) == (Cause.DRIFT, None, None)
+    assert change_notes(plan.changes[0]) == ()
+    assert cause_label(field) == "(drift: removed in the cluster)"
+
+
+@pytest.mark.parametrize(("path", "value"), [("replicas", 3), ("revisionHistoryLimit", 5)])
+def test_setting_a_field_the_server_defaulted_is_a_git_change(path: str, value: int) -> None:
+    old = manifest()
+    del old["spec"]["replicas"]
+    new = manifest(**{f"spec__{path}": value})
+    del new["spec"]["replicas"]
+    new["spec"][path] = value
+    defaulted = server_form(old)
+    defaulted["spec"].update(replicas=1, revisionHistoryLimit=10)
+    plan = plan_of([new], [old], [defaulted])
+    (change,) = plan.changes
+    (field,) = change.fields
+    assert (field.path, field.cause, field.manager) == (f"spec.{path}", Cause.GIT, None)
+    assert not change.drifted
+
+
+def test_setting_a_field_another_manager_set_is_both() -> None:
+    old = manifest()
+    del old["spec"]["replicas"]
+    new = manifest(spec__replicas=3)
+    scaled = server_form(old, manager="kubectl-scale")
+    scaled["spec"]["replicas"] = 5
+    plan = plan_of([new], [old], [scaled])
+    (field,) = plan.changes[0].fields
+    assert (field.cause, field.manager) == (Cause.BOTH, "kubectl-scale")
 
 
 def test_an_ignore_rule_on_a_list_item_hides_its_drift() -> None:
