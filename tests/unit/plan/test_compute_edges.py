@@ -137,7 +137,7 @@ def test_a_field_removed_out_of_band_is_drift_naming_no_manager() -> None:
 def test_setting_a_field_the_server_defaulted_is_a_git_change(path: str, value: int) -> None:
     old = manifest()
     del old["spec"]["replicas"]
-    new = manifest(**{f"spec__{path}": value})
+    new = manifest()
     del new["spec"]["replicas"]
     new["spec"][path] = value
     defaulted = server_form(old)
