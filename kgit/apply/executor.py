@@ -80,7 +80,9 @@ def check_allowed(plan: Plan, options: ApplyOptions) -> None:
                     f"cover it); plan with --take-over-from {why.stack} to take it over"
                 )
     adoptions = [c.key.subject for c in plan.changes if c.has_reason(Reason.ADOPT)]
-    if adoptions and not options.adopt:
+    # A plan made with --adopt was reviewed as such: it is the approval (a stored plan,
+    # a watcher's round), never asked for again.
+    if adoptions and not (options.adopt or plan.options.adopt):
         raise ApplyError(
             f"{', '.join(adoptions)}: exists in the cluster and was not created by kgit; "
             "apply with --adopt to take it over"
@@ -228,6 +230,24 @@ def _outcome(report: ApplyReport) -> str:
 
 def _is_crd_batch(batch: list[ObjectChange]) -> bool:
     return any((c.key.group, c.key.kind) == CRD_KEY for c in batch)
+
+
+def confirm_pending(
+    cluster: Cluster,
+    plan: Plan,
+    desired: Mapping[ObjectKey, dict[str, Any]],
+    handle: StateHandle,
+    sensitive: tuple[SensitiveRule, ...] = (),
+) -> int:
+    """Confirm the records an interrupted apply left pending that ``plan`` (with nothing
+    to do) found equal to Git; how many. Without it a no-op apply would leave them
+    pending for ever. Raises :class:`StateError` if the state moved since ``handle``."""
+    state = handle.state
+    settled = _settled(state.objects, plan, desired, state.hmac_key, sensitive)
+    if settled:
+        objects = {**state.objects, **settled}
+        save_state(cluster, handle, dataclasses.replace(state, objects=objects), bump=False)
+    return len(settled)
 
 
 def _settled(

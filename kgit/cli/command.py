@@ -22,6 +22,7 @@ import typer
 
 from kgit.errors import KgitError
 from kgit.flags import FLAG, GROUP, Flag
+from kgit.redact import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -169,6 +170,7 @@ def _handled(verbose: bool) -> Iterator[None]:
 
 
 def _fail(message: str) -> typer.Exit:
-    """Print an error the user can act on and return the exit to raise (status 1)."""
-    typer.echo(f"Error: {message}", err=True)
+    """Print an error the user can act on (no URL's credentials) and return the exit to
+    raise (status 1)."""
+    typer.echo(f"Error: {redact_url(message)}", err=True)
     return typer.Exit(1)

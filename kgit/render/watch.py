@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from kgit.redact import redact_url
 from kgit.watch.loop import RoundResult
 
 if TYPE_CHECKING:
@@ -16,7 +17,12 @@ if TYPE_CHECKING:
 
 
 def render_round(report: RoundReport, *, as_json: bool) -> str:
-    """One log line for a round: ``key=value`` text, or a JSON object."""
+    """One log line for a round: ``key=value`` text, or a JSON object; no URL's
+    credentials (an error may quote the URL)."""
+    return redact_url(_round_line(report, as_json=as_json))
+
+
+def _round_line(report: RoundReport, *, as_json: bool) -> str:
     if as_json:
         return json.dumps(_round_fields(report), separators=(",", ":"))
     text = [
@@ -68,20 +74,22 @@ def render_image_errors(report: RoundReport, *, as_json: bool) -> list[str]:
     errors = report.images.errors if report.images is not None else ()
     if as_json:
         return [
-            json.dumps(
-                {
-                    "time": report.started,
-                    "msg": "image error",
-                    "stack": report.stack,
-                    "commit": report.commit,
-                    "error": error,
-                },
-                separators=(",", ":"),
+            redact_url(
+                json.dumps(
+                    {
+                        "time": report.started,
+                        "msg": "image error",
+                        "stack": report.stack,
+                        "commit": report.commit,
+                        "error": error,
+                    },
+                    separators=(",", ":"),
+                )
             )
             for error in errors
         ]
     prefix = f"{report.started} stack={report.stack or '-'} image_error="
-    return [prefix + json.dumps(error) for error in errors]
+    return [redact_url(prefix + json.dumps(error)) for error in errors]
 
 
 def render_round_end(
@@ -95,7 +103,7 @@ def render_round_end(
             f"Revision {commit} waits for approval ({summary}): kgit apply --pending --stack {stack}",
             False,
         )
-    return f"Error: the round {result.value}: {error}", True
+    return redact_url(f"Error: the round {result.value}: {error}"), True
 
 
 def render_manifests(objects: Sequence[dict[str, Any]]) -> str:

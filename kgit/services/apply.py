@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kgit.apply.executor import apply_plan, check_allowed
+from kgit.apply.executor import apply_plan, check_allowed, confirm_pending
 from kgit.apply.model import ApplyOptions as ApplySettings
 from kgit.apply.takeover import record_take_overs
 from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
@@ -283,7 +283,9 @@ def apply_now(
     with _lock(cluster, target, lock_timeout, settings) as lock:
         run = make_plan(cluster, source, target, planning, progress=hooks.progress)
         plan = run.plan
+        seen = run.gathered
         if not plan.has_changes:
+            confirm_pending(cluster, plan, seen.desired, seen.handle, seen.sensitive)
             return plan, None
         check_allowed(plan, settings)
         if not hooks.approve(plan):
@@ -293,11 +295,11 @@ def apply_now(
             report = apply_plan(
                 cluster,
                 plan,
-                run.gathered.desired,
-                run.gathered.handle,
+                seen.desired,
+                seen.handle,
                 settings,
-                rules=run.gathered.rules,
-                sensitive=run.gathered.sensitive,
+                rules=seen.rules,
+                sensitive=seen.sensitive,
                 lock=lock,
                 stop=stop,
                 on_result=hooks.on_result,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.cluster.dryrun import dry_run_all
+from kgit.errors import ConfigError
 from kgit.manifests.applied import applied_form
 from kgit.plan.compute import compute_candidates, compute_plan, ignored_fields
 from kgit.plan.inputs import PlanOptions as PlanSettings
@@ -55,6 +56,8 @@ def run_plan(options: PlanOptions, progress: Callable[[str], None]) -> PlanOutco
     Raises what reading the source, the state and the cluster raise, and
     :class:`PlanError` when the plan cannot be trusted.
     """
+    if options.out is not None:
+        plan_file_path(options.out, "check")  # a bad --out is refused before planning
     with connect_cluster(options.inputs.cluster) as cluster:
         spec, commit = open_spec(cluster, options.inputs.source)
         source = read_source(spec, commit=commit)
@@ -70,10 +73,19 @@ def run_plan(options: PlanOptions, progress: Callable[[str], None]) -> PlanOutco
 
 def plan_file_path(out: str, stack: str) -> Path:
     """``--out`` as a file: a directory (existing, or spelled with a trailing ``/``)
-    gets the default name ``<stack>-<time>.json`` inside it."""
+    gets the default name ``<stack>-<time>.json`` inside it; anything else is the file.
+
+    Raises :class:`ConfigError` when a file stands where a directory must be.
+    """
     target = Path(out)
     if out.endswith("/") or target.is_dir():
-        return target / default_plan_path(stack, datetime.now(UTC)).name
+        target = target / default_plan_path(stack, datetime.now(UTC)).name
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(
+                f"--out {out}: {parent} is a file, not a directory (a trailing / or an "
+                "existing directory means a directory)"
+            )
     return target
 
 

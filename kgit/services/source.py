@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.errors import ConfigError
+from kgit.source.git import repository_root
 from kgit.source.read import SourceSpec
 from kgit.source.remote import SshOptions as GitSsh
 from kgit.watch.remote import RemoteOptions, open_remote
@@ -40,8 +41,14 @@ def check_source(options: SourceOptions) -> None:
 
 
 def local_spec(options: SourceOptions) -> SourceSpec:
-    """The checkout's source as the options name it (no ``--git-url``)."""
-    return SourceSpec(repo=options.repo, ref=options.ref, paths=options.paths, dirty=options.dirty)
+    """The checkout's source as the options name it (no ``--git-url``): from a
+    subdirectory, its repository's root (paths are relative to it, as kgit.yaml's)."""
+    return SourceSpec(
+        repo=repository_root(options.repo),
+        ref=options.ref,
+        paths=options.paths,
+        dirty=options.dirty,
+    )
 
 
 def open_spec(cluster: Cluster, options: SourceOptions) -> tuple[SourceSpec, str | None]:

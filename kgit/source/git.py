@@ -55,6 +55,19 @@ def resolve_commit(repo_dir: Path, ref: str = "HEAD") -> str:
         return _rev_parse_commit(repo, ref)
 
 
+def repository_root(path: Path) -> Path:
+    """The root of the repository ``path`` is in, found as git does (searching upwards);
+    ``path`` itself when it is in none (the error comes when it is read)."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.NoSuchPathError, git.InvalidGitRepositoryError):
+        return path
+    try:
+        return Path(repo.working_tree_dir or repo.git_dir)
+    finally:
+        repo.close()
+
+
 def has_commit(repo_dir: Path, sha: str) -> bool:
     """Whether the repository at ``repo_dir`` holds the commit ``sha``."""
     with _open_repo(repo_dir) as repo:

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from kgit.config import CONFIG_FILE, Config, load_config
 from kgit.errors import ConfigError, MissingPathError, SourceError
 from kgit.manifests.load import MAX_FILE_BYTES
+from kgit.redact import redact_url
 from kgit.source.git import (
     SourceFile,
     is_dirty,
     read_commit_files,
     read_worktree_files,
     remote_url,
+    repository_root,
     resolve_commit,
 )
 
@@ -53,8 +55,10 @@ class Source:
 
 
 def default_stack_name(repo: Path) -> str:
-    """The repository directory's name as a valid stack name (a DNS label)."""
-    name = re.sub(r"[^a-z0-9-]+", "-", repo.resolve().name.lower()).strip("-")
+    """The repository directory's name (of its root, from a subdirectory) as a valid
+    stack name (a DNS label)."""
+    root = repository_root(repo)
+    name = re.sub(r"[^a-z0-9-]+", "-", root.resolve().name.lower()).strip("-")
     return name[:63].strip("-") or "default"
 
 
@@ -64,11 +68,12 @@ def read_head_config(repo: Path) -> Config | None:
     For the verbs that name a stack but read no manifests (history, state, unlock).
     Raises :class:`ConfigError` for an invalid kgit.yaml.
     """
+    root = repository_root(repo)
     try:
-        commit = resolve_commit(repo, "HEAD")
+        commit = resolve_commit(root, "HEAD")
     except SourceError:
         return None
-    return load_config(_config_text(repo, commit, dirty=False), CONFIG_FILE)
+    return load_config(_config_text(root, commit, dirty=False), CONFIG_FILE)
 
 
 def read_source(spec: SourceSpec, *, commit: str | None = None) -> Source:
@@ -88,7 +93,7 @@ def read_source(spec: SourceSpec, *, commit: str | None = None) -> Source:
     # kgit.yaml is kgit's own configuration, never a manifest.
     files = [f for f in files if f.path != CONFIG_FILE]
     return Source(
-        url=remote_url(repo),
+        url=redact_url(remote_url(repo)),
         commit=sha,
         ref=spec.ref,
         paths=tuple(paths),

@@ -43,6 +43,7 @@ from kgit.watch.status import (
     now_stamp,
     pack_plan,
     read_status,
+    with_liveness,
     write_status,
 )
 from kgit.watch.sync import SyncListener
@@ -191,10 +192,15 @@ class Watcher:
         self._namespace = options.target.state_namespace or STATE_NAMESPACE
         self._sync = SyncListener(self._quiet_connect, stop, options.poll_interval)
         self._who = f"{default_who()} (kgit watch)"
+        # None: rounds run one by one by a caller (kgit sync --local), not by run().
+        self._once: bool | None = None
 
     def run(self, *, once: bool = False) -> RoundReport:
         """Run rounds until ``stop`` is set (or one round with ``once``); the last report."""
         trigger, request = "start", ""
+        self._once = once
+        if not once:
+            self._announce(running=True)
         try:
             while True:
                 report = self.run_round(trigger=trigger, request=request)
@@ -205,7 +211,22 @@ class Watcher:
                 if self._stop.is_set():
                     return report
         finally:
+            if not once:
+                self._announce(running=False)
             self._sync.close()
+
+    def _announce(self, *, running: bool) -> None:
+        """Tell ``kgit sync`` that a watcher starts, or that none runs any more (best
+        effort: a killed watcher says nothing, and its ``next_round`` passing says it)."""
+        if not self._stack or not self._namespace:
+            return  # not known before kgit.yaml is read: the round's status says it
+        try:
+            with self._quiet_connect() as cluster:
+                status = read_status(cluster, self._namespace, self._stack)
+                if status is not None:
+                    write_status(cluster, self._liveness(status, running=running))
+        except KgitError:
+            pass
 
     # --- one round -------------------------------------------------------------------
 
@@ -385,7 +406,13 @@ class Watcher:
             summary=f"{report.add} to add, {report.change} to change, {report.delete} to delete",
             sync_done=request or (base.sync_done if base else ""),
         )
+        if self._once is not None:
+            status = self._liveness(status, running=not self._once)
         write_status(cluster, status)
+
+    def _liveness(self, status: WatchStatus, *, running: bool) -> WatchStatus:
+        options = self._options
+        return with_liveness(status, options.interval * (1 + options.jitter) if running else None)
 
     def _sleep(self) -> tuple[str, str]:
         """Wait for the next round: ("interval", "") or ("sync", request time)."""

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kgit.errors import SourceError
 from kgit.identity import DEFAULT_NAMESPACE, ssh_with_identity
-from kgit.source.git import resolve_commit
+from kgit.source.git import has_commit, repository_root
 from kgit.source.read import SourceSpec
 from kgit.source.remote import SshOptions, open_source
 
@@ -53,9 +52,9 @@ def source_of_plan(
     """Where to read a stored plan's commit again, to apply exactly that plan.
 
     In order: ``remote.url`` when given (``--git-url``); the checkout ``repo`` when one
-    was named (not the default ``.``); the plan's own repository when it recorded a local
-    directory (or its path, gone: the commit then can't be read); the current directory
-    when it holds the commit; else the plan's URL,
+    was named (not the default ``.``); the checkout here when it holds the commit; the
+    plan's own repository when it recorded a local directory (or its path, gone: the
+    commit then can't be read); else the plan's URL,
     fetched into the clone cache with ``remote``'s SSH settings (a plan that
     ``kgit watch`` left for approval, applied from anywhere).
     """
@@ -64,20 +63,14 @@ def source_of_plan(
         options, _ = open_remote(cluster, dataclasses.replace(remote, paths=paths), ref=commit)
         return options
     default = Path()
-    local = repo
-    if repo == default and Path(plan.source.url).is_dir():
-        local = Path(plan.source.url)
+    here = repository_root(repo)
+    # The checkout named, or the one here when it holds the commit (a clone whose origin
+    # is a local path may hold a commit never pushed there).
+    if repo != default or has_commit(here, commit):
+        return SourceSpec(repo=here, ref=commit, paths=paths)
     # A plan from a checkout without a remote names its directory: nothing to fetch.
-    if local != default or Path(plan.source.url).is_absolute() or _has_commit(local, commit):
-        return SourceSpec(repo=local, ref=commit, paths=paths)
+    if Path(plan.source.url).is_absolute():
+        return SourceSpec(repo=Path(plan.source.url), ref=commit, paths=paths)
     fetched = dataclasses.replace(remote, url=plan.source.url, paths=paths)
     options, _ = open_remote(cluster, fetched, ref=commit)
     return options
-
-
-def _has_commit(repo: Path, commit: str) -> bool:
-    try:
-        resolve_commit(repo, commit)
-    except SourceError:
-        return False
-    return True

@@ -18,12 +18,13 @@ import binascii
 import dataclasses
 import gzip
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from kgit.cluster import CONFIGMAP
 from kgit.errors import PlanFileError, WatchError
 from kgit.plan.store import plan_from_json
+from kgit.redact import redact_url
 
 if TYPE_CHECKING:
     from kgit.cluster import Cluster
@@ -53,6 +54,8 @@ _DATA_KEYS = {
     "pending_commit": "pendingCommit",
     "pending_file": "pendingPlanFile",
     "pending_digest": "pendingPlanDigest",
+    "next_round": "nextRoundBy",
+    "stopped": "watcherStopped",
     "watcher": "watcher",
 }
 _ANNOTATIONS = {
@@ -68,7 +71,8 @@ class WatchStatus:
     ``revision`` is the commit the last round read, ``applied`` the last commit the
     cluster was brought to (applied, or found already equal), ``result`` a
     :class:`~kgit.watch.loop.RoundResult` value. ``pending_*`` describe the plan that
-    waits for approval, if any.
+    waits for approval, if any. ``next_round`` is when a running watcher starts its next
+    round at the latest; ``stopped`` when the watcher stopped (both "" if unknown).
     """
 
     stack: str
@@ -90,6 +94,8 @@ class WatchStatus:
     sync_requested: str = ""
     sync_started: str = ""
     sync_done: str = ""
+    next_round: str = ""
+    stopped: str = ""
 
     @property
     def name(self) -> str:
@@ -113,14 +119,22 @@ class WatchStatus:
         )
 
 
+def with_liveness(status: WatchStatus, next_round_in: float | None) -> WatchStatus:
+    """``status`` saying that its watcher goes on and starts its next round within
+    ``next_round_in`` seconds, or (None) that it stopped now."""
+    if next_round_in is None:
+        return dataclasses.replace(status, next_round="", stopped=now_stamp())
+    return dataclasses.replace(status, next_round=now_stamp(next_round_in), stopped="")
+
+
 def status_name(stack: str) -> str:
     """``kgit-status.<stack>``: the ConfigMap holding a stack's watch status."""
     return f"kgit-status.{stack}"
 
 
-def now_stamp() -> str:
-    """The current time as the status writes it (sortable as text)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def now_stamp(later: float = 0.0) -> str:
+    """The current time (plus ``later`` seconds) as the status writes it (sortable as text)."""
+    return (datetime.now(UTC) + timedelta(seconds=later)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def read_status(
@@ -166,7 +180,12 @@ def write_status(cluster: Cluster, status: WatchStatus) -> None:
             "labels": {LABEL_STACK: status.stack, "app.kubernetes.io/managed-by": "kgit"},
             "annotations": annotations,
         },
-        "data": {key: getattr(status, f) for f, key in _DATA_KEYS.items() if getattr(status, f)},
+        # The URL, and errors quoting it, never record a URL's credentials.
+        "data": {
+            key: redact_url(getattr(status, f))
+            for f, key in _DATA_KEYS.items()
+            if getattr(status, f)
+        },
     }
     if status.pending_plan:
         body["binaryData"] = {PENDING_PLAN_KEY: base64.b64encode(status.pending_plan).decode()}

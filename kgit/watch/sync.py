@@ -11,7 +11,13 @@ import time
 from typing import TYPE_CHECKING
 
 from kgit.errors import ClusterError, WatchError
-from kgit.watch.status import read_status, request_sync, status_name, watched_stacks
+from kgit.watch.status import (
+    now_stamp,
+    read_status,
+    request_sync,
+    status_name,
+    watched_stacks,
+)
 
 if TYPE_CHECKING:
     import threading
@@ -38,6 +44,32 @@ def find_watched_stack(cluster: Cluster, namespace: str, stack: str | None) -> s
     )
 
 
+# How long past its announced next round a watcher may still be busy with a long round
+# before kgit sync takes it for dead (killed without a word).
+LATE_GRACE = 600.0
+
+
+def check_watcher(status: WatchStatus | None, stack: str, grace: float = LATE_GRACE) -> None:
+    """Refuse at once to wait for a watcher the status shows is not running.
+
+    Raises :class:`WatchError` when the watcher said it stopped, or let its next round
+    pass by more than ``grace`` seconds. A status from a kgit that wrote neither passes.
+    """
+    if status is None:
+        return
+    hint = f"start kgit watch for stack {stack}, or run this round here with kgit sync --local"
+    if status.stopped:
+        raise WatchError(
+            f"{status.subject}: no watcher is running (the last one stopped at "
+            f"{status.stopped}); {hint}"
+        )
+    if status.next_round and status.next_round < now_stamp(-grace):
+        raise WatchError(
+            f"{status.subject}: no watcher is running (its next round was due by "
+            f"{status.next_round}); {hint}"
+        )
+
+
 def sync_watcher(
     cluster: Cluster,
     namespace: str,
@@ -54,6 +86,7 @@ def sync_watcher(
     ``result`` and ``error``. Raises :class:`WatchError` when no watcher has run for
     the stack, or none finished the round within ``timeout`` seconds.
     """
+    check_watcher(read_status(cluster, namespace, stack), stack)
     request = request_sync(cluster, namespace, stack)
     deadline = time.monotonic() + timeout
     told = False
