@@ -26,6 +26,15 @@ KNOWN_HOSTS_DIR = "/etc/kgit/ssh"
 # its own state, lock and status, update them with preconditions (PUT) and delete
 # (prune). Applying arbitrary manifests needs every kind; it never watches.
 VERBS = ("get", "list", "create", "update", "patch", "delete")
+# Applying RBAC from Git (a ClusterRole granting `watch`, a binding to `view`) needs the
+# API server's escalation check passed: `escalate` on roles and `bind` on the roles they
+# bind. With them kgit can grant what it does not hold, like Flux's appliers bound to
+# cluster-admin; --namespaced keeps that inside its one namespace.
+RBAC_RULE = {
+    "apiGroups": ["rbac.authorization.k8s.io"],
+    "resources": ["clusterroles", "roles"],
+    "verbs": ["escalate", "bind"],
+}
 _LABELS = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/managed-by": "kgit"}
 
 
@@ -144,6 +153,7 @@ def _rbac(options: InstallOptions) -> list[dict[str, Any]]:
     ns = options.namespace
     rules: list[dict[str, Any]] = [
         {"apiGroups": ["*"], "resources": ["*"], "verbs": list(VERBS)},
+        dict(RBAC_RULE),
     ]
     subject = {"kind": "ServiceAccount", "name": NAME, "namespace": ns}
     if options.namespaced:

@@ -106,6 +106,42 @@ def install_and_run_once(
     return objects, round_
 
 
+def rbac_objects(ns: str) -> list[dict[str, Any]]:
+    """A ServiceAccount, a ClusterRole (get, list, watch pods) bound to it cluster-wide, and
+    a RoleBinding of the built-in ``view`` role in ``ns``."""
+    rbac = "rbac.authorization.k8s.io"
+    subject = [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": "reader", "namespace": ns},
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"{ns}-pod-reader"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+            ],
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"{ns}-pod-reader"},
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": f"{ns}-pod-reader"},
+            "subjects": subject,
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "reader-view", "namespace": ns},
+            "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "view"},
+            "subjects": subject,
+        },
+    ]
+
+
 def test_install_applies_and_its_cluster_role_serves_the_watcher(
     kubeconfig: str,
     kubectl: Path,
@@ -118,6 +154,8 @@ def test_install_applies_and_its_cluster_role_serves_the_watcher(
 ) -> None:
     app, home = unique, f"{unique}-kgit"
     remote.write("apps/app.yaml", namespace(app), configmap(app, "app", tier="v1"))
+    # Ordinary RBAC in Git: granting `watch`, which kgit's own role does not hold.
+    remote.write("apps/rbac.yaml", *rbac_objects(app))
     commit = remote.push("v1")
     install = [
         "--git-url",
@@ -155,7 +193,7 @@ def test_install_applies_and_its_cluster_role_serves_the_watcher(
     ]
     assert round_.code == 0, round_.output
     logged = json.loads(round_.stdout)
-    assert (logged["result"], logged["commit"], logged["add"]) == ("applied", commit, 2)
+    assert (logged["result"], logged["commit"], logged["add"]) == ("applied", commit, 6)
     obj = cluster.get(CONFIGMAP, app, "app")
     assert obj is not None and obj["data"] == {"tier": "v1"}
     status = read_status(cluster, "kgit-system", unique)
@@ -174,6 +212,24 @@ def test_namespaced_install_confines_kgit_to_its_namespace(
 ) -> None:
     team = unique
     remote.write("team/app.yaml", configmap(team, "app", tier="v1"))
+    # A Role granting `watch` (kgit's own Role does not hold it), and its binding.
+    rbac = "rbac.authorization.k8s.io"
+    remote.write(
+        "team/rbac.yaml",
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "Role",
+            "metadata": {"name": "pod-watcher", "namespace": team},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["watch"]}],
+        },
+        {
+            "apiVersion": f"{rbac}/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "pod-watcher", "namespace": team},
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": "pod-watcher"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": team}],
+        },
+    )
     commit = remote.push("team")
     install = [
         "--git-url",
