@@ -69,8 +69,13 @@ def repository_root(path: Path) -> Path:
 
 
 def has_commit(repo_dir: Path, sha: str) -> bool:
-    """Whether the repository at ``repo_dir`` holds the commit ``sha``."""
-    with _open_repo(repo_dir) as repo:
+    """Whether the repository at ``repo_dir`` holds the commit ``sha`` (False when
+    ``repo_dir`` is no repository)."""
+    try:
+        handle = _open_repo(repo_dir)
+    except SourceError:
+        return False
+    with handle as repo:
         try:
             repo.git.cat_file("-e", f"{sha}^{{commit}}")
         except git.GitCommandError:
