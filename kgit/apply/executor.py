@@ -76,7 +76,7 @@ def check_allowed(plan: Plan, options: ApplyOptions) -> None:
         for why in change.reasons:
             if why.reason is Reason.OWNED:
                 raise ApplyError(
-                    f"{change.key.subject}: owned by stack {why.stack!r} (--adopt does not "
+                    f'{change.key.subject}: owned by stack "{why.stack}" (--adopt does not '
                     f"cover it); plan with --take-over-from {why.stack} to take it over"
                 )
     adoptions = [c.key.subject for c in plan.changes if c.has_reason(Reason.ADOPT)]

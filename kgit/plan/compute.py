@@ -129,7 +129,7 @@ def compute_plan(
             "apply refuses them unless --adopt is given"
         )
     warnings += [
-        f"{c.key.subject}: owned by stack {why.stack!r}; apply refuses it (--adopt does not "
+        f'{c.key.subject}: owned by stack "{why.stack}"; apply refuses it (--adopt does not '
         f"cover it): plan with --take-over-from {why.stack} to take it over"
         for c in changes
         for why in c.reasons

@@ -30,6 +30,8 @@ HEADLINES = {
     Action.NOOP: "is unchanged",
 }
 
+TAKEN_FROM_ANOTHER_STACK = "will be taken over (made by another kgit stack)"
+
 _DELETED_OUT_OF_BAND = "deleted out of band"
 
 # The words of each reason, drawn in parentheses under the object's headline.
@@ -47,7 +49,7 @@ _STACK_NOTES = {
     Reason.OWNED: (
         'owned by stack "{stack}": apply refuses it; --take-over-from {stack} to take it over'
     ),
-    Reason.TAKE_OVER: 'taken over from stack "{stack}" (--take-over-from {stack})',
+    Reason.TAKE_OVER: 'taken over from stack "{stack}" with --take-over-from',
     Reason.TAKEN_OVER: 'taken over by stack "{stack}"',
 }
 
@@ -60,6 +62,13 @@ ACTION_LABELS = (
     (Action.ADOPT, "Adopt"),
     (Action.FORGET, "Forget"),
 )
+
+
+def headline(change: ObjectChange) -> str:
+    """What is planned for ``change``, in words (``will be created``...)."""
+    if change.has_reason(Reason.OWNED) or change.has_reason(Reason.TAKE_OVER):
+        return TAKEN_FROM_ANOTHER_STACK
+    return HEADLINES[change.action]
 
 
 def render_summary_line(plan: Plan) -> str:

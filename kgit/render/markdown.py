@@ -18,11 +18,11 @@ from kgit.plan.model import Action
 from kgit.render.common import (
     ACTION_LABELS,
     DIRTY,
-    HEADLINES,
     PATHS_CHANGED,
     change_notes,
     drift_items,
     field_lines,
+    headline,
     no_changes_sentence,
     plural,
     render_summary_line,
@@ -178,10 +178,7 @@ def _sections(plan: Plan, *, compact: bool, detail_limit: int | None) -> list[_S
     doomed = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
     if doomed:
         shown = _capped(
-            [
-                _Item(f"> - {_code(c.key.subject)} {HEADLINES[c.action]}", c.key.subject)
-                for c in doomed
-            ],
+            [_Item(f"> - {_code(c.key.subject)} {headline(c)}", c.key.subject) for c in doomed],
             _COMPACT_BANNER if compact else None,
             lambda more: f"> - … and {more} more",
         )
@@ -261,7 +258,7 @@ def _drift_item(change: ObjectChange) -> _Item:
 
 def _details(change: ObjectChange, limit: int | None) -> _Item:
     subject = change.key.subject
-    lines = [f"# {subject} {HEADLINES[change.action]}"]
+    lines = [f"# {subject} {headline(change)}"]
     lines += [f"# ({_one_line(note)})" for note in change_notes(change)]
     lines.append(f"{change.action.symbol} {change.api_version} {subject}")
     for fc in change.fields:

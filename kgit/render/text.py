@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from kgit.plan.model import Action, Cause, FieldOp
 from kgit.render.common import (
     DIRTY,
-    HEADLINES,
     change_notes,
     field_lines,
+    headline,
     no_changes_sentence,
     render_summary_line,
     source_parts,
@@ -97,7 +97,7 @@ def _symbol(action: Action, paint: _Paint) -> str:
 
 def _object_lines(change: ObjectChange, paint: _Paint) -> list[str]:
     subject = change.key.subject
-    lines = [f"  # {paint(subject, 'bold')} {HEADLINES[change.action]}"]
+    lines = [f"  # {paint(subject, 'bold')} {headline(change)}"]
     lines += [f"  # ({note})" for note in change_notes(change)]
     lines.append(f"  {_symbol(change.action, paint)} {change.api_version} {subject}")
     for fc in change.fields:

@@ -119,7 +119,7 @@ def test_another_stacks_object_moves_only_by_take_over_from(
     assert f'(owned by stack "{a.name}": apply refuses it' in shown.stdout
     refused = b.kgit("apply", "--auto-approve", "--adopt")
     assert refused.code == 1, refused.output
-    assert f"ConfigMap/{ns}/shared: owned by stack '{a.name}'" in refused.stderr
+    assert f'ConfigMap/{ns}/shared: owned by stack "{a.name}"' in refused.stderr
     assert f"--take-over-from {a.name}" in refused.stderr
     assert labels(cluster, ns)["kgit.dev/stack"] == a.name
 

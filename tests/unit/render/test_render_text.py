@@ -18,6 +18,7 @@ from kgit.plan.model import (
 )
 from kgit.plan.store import plan_to_json
 from kgit.render import FORMATS, render_json, render_plan, render_summary_line, render_text
+from kgit.render.common import TAKEN_FROM_ANOTHER_STACK, headline
 
 pytestmark = pytest.mark.unit
 
@@ -110,7 +111,7 @@ REASON_CASES = [
     ),
     (
         ChangeReason(Reason.TAKE_OVER, stack="a"),
-        ['taken over from stack "a" (--take-over-from a)'],
+        ['taken over from stack "a" with --take-over-from'],
     ),
     (ChangeReason(Reason.TAKEN_OVER, stack="b"), ['taken over by stack "b"']),
 ]
@@ -123,7 +124,7 @@ def test_each_reason_is_drawn_in_its_words(reason: ChangeReason, notes: list[str
     )
     text = render_text(plan_of(change), color=False)
     drawn = "".join(f"  # ({note})\n" for note in notes)
-    assert f"  # Service/web/s will be updated in place\n{drawn}  ~ v1" in text
+    assert f"  # Service/web/s {headline(change)}\n{drawn}  ~ v1" in text
 
 
 def test_every_reason_has_words() -> None:
@@ -240,3 +241,16 @@ def test_render_plan_dispatches_by_format() -> None:
     assert render_plan(plan, "markdown").startswith("**Plan:** 1 to add")
     with pytest.raises(ValueError, match="'yaml': unknown plan format"):
         render_plan(plan, "yaml")
+
+
+def test_an_object_of_another_stack_is_said_to_be_taken_over() -> None:
+    change = ObjectChange(
+        ObjectKey("", "ConfigMap", "web", "c"),
+        Action.ADOPT,
+        "v1",
+        reasons=(ChangeReason(Reason.OWNED, stack="a"),),
+    )
+    assert headline(change) == TAKEN_FROM_ANOTHER_STACK
+    assert f"ConfigMap/web/c {TAKEN_FROM_ANOTHER_STACK}" in render_text(
+        plan_of(change), color=False
+    )
