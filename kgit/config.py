@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kgit.build.settings import OCI_PREFIX, Release, ToolSettings
 from kgit.errors import ConfigError
 from kgit.manifests.normalize import SensitiveRule
 from kgit.plan.rules import IgnoreRule
@@ -34,7 +35,25 @@ _KEYS = (
     "maxDelete",
     "ignore",
     "sensitive",
+    "exclude",
+    "releases",
+    "kustomize",
+    "helm",
 )
+_RELEASE_KEYS = (
+    "name",
+    "chart",
+    "version",
+    "namespace",
+    "valuesFiles",
+    "sensitiveValuesFiles",
+    "values",
+    "sensitiveKeys",
+    "includeCRDs",
+    "hooks",
+    "plainHttp",
+)
+_HOOK_CHOICES = ("skip", "apply")
 _MATCH_KEYS = ("group", "kind", "namespace", "name")
 _RULE_KEYS = (*_MATCH_KEYS, "fields", "reason")
 _SENSITIVE_KEYS = (*_MATCH_KEYS, "keys", "reason")
@@ -55,6 +74,9 @@ class Config:
     ignore: tuple[IgnoreRule, ...] = ()
     max_delete: int | None = None
     sensitive: tuple[SensitiveRule, ...] = ()
+    exclude: tuple[str, ...] = ()
+    releases: tuple[Release, ...] = ()
+    tools: ToolSettings = ToolSettings()
 
 
 def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
@@ -105,7 +127,41 @@ def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
             reader.sensitive_rule(node, f"sensitive[{i}]")
             for i, node in enumerate(reader.sequence(fields["sensitive"], "sensitive"))
         )
+    settings.update(_render_settings(reader, fields))
     return Config(**settings)
+
+
+def _render_settings(reader: _Reader, fields: dict[str, Node]) -> dict[str, Any]:
+    """``exclude``, ``releases``, ``kustomize`` and ``helm``: what and how kgit renders."""
+    settings: dict[str, Any] = {}
+    if "exclude" in fields:
+        settings["exclude"] = reader.strings(fields["exclude"], "exclude")
+    if "releases" in fields:
+        releases = tuple(
+            reader.release(node, f"releases[{i}]")
+            for i, node in enumerate(reader.sequence(fields["releases"], "releases"))
+        )
+        names = [(r.namespace, r.name) for r in releases]
+        for i, release in enumerate(releases):
+            if names.index((release.namespace, release.name)) != i:
+                raise reader.error(
+                    fields["releases"], f"releases[{i}]", f"release {release.name!r} twice"
+                )
+        settings["releases"] = releases
+    tools: dict[str, Any] = {}
+    if "kustomize" in fields:
+        kustomize = reader.mapping(fields["kustomize"], "kustomize", ("command", "remoteBases"))
+        if "command" in kustomize:
+            tools["kustomize"] = reader.string(kustomize["command"], "kustomize.command")
+        if "remoteBases" in kustomize:
+            tools["remote_bases"] = reader.flag(kustomize["remoteBases"], "kustomize.remoteBases")
+    if "helm" in fields:
+        helm = reader.mapping(fields["helm"], "helm", ("command",))
+        if "command" in helm:
+            tools["helm"] = reader.string(helm["command"], "helm.command")
+    if tools:
+        settings["tools"] = ToolSettings(**tools)
+    return settings
 
 
 class _Reader:
@@ -210,6 +266,65 @@ class _Reader:
             for field in _MATCH_KEYS
             if field in fields
         }
+
+    def strings(self, node: Node, key: str) -> tuple[str, ...]:
+        return tuple(
+            self.string(item, f"{key}[{i}]") for i, item in enumerate(self.sequence(node, key))
+        )
+
+    def flag(self, node: Node, key: str) -> bool:
+        value = self.scalar(node)
+        if not isinstance(value, bool):
+            raise self.error(node, key, "must be true or false")
+        return value
+
+    def release(self, node: Node, key: str) -> Release:
+        """One Helm release: name and chart required, the rest optional."""
+        fields = self.mapping(node, key, _RELEASE_KEYS)
+        for required in ("name", "chart"):
+            if required not in fields:
+                raise self.error(node, key, f"{required} is missing")
+        chart = self.string(fields["chart"], f"{key}.chart")
+        settings: dict[str, Any] = {
+            "name": self.label(fields["name"], f"{key}.name"),
+            "chart": chart
+            if chart.startswith(OCI_PREFIX)
+            else self.repo_path(fields["chart"], f"{key}.chart"),
+        }
+        if "version" in fields:
+            settings["version"] = self.string(fields["version"], f"{key}.version")
+        if chart.startswith(OCI_PREFIX) and not settings.get("version"):
+            raise self.error(node, key, "an oci:// chart needs a version")
+        if "namespace" in fields:
+            settings["namespace"] = self.label(fields["namespace"], f"{key}.namespace")
+        for name, field in (
+            ("valuesFiles", "values_files"),
+            ("sensitiveValuesFiles", "sensitive_values_files"),
+        ):
+            if name in fields:
+                settings[field] = tuple(
+                    self.repo_path(item, f"{key}.{name}[{i}]")
+                    for i, item in enumerate(self.sequence(fields[name], f"{key}.{name}"))
+                )
+        if "values" in fields:
+            values = self.constructor.construct_object(fields["values"], deep=True)
+            if not isinstance(values, dict):
+                raise self.error(fields["values"], f"{key}.values", "must be a mapping")
+            settings["values"] = values
+        if "sensitiveKeys" in fields:
+            settings["sensitive_keys"] = self.strings(
+                fields["sensitiveKeys"], f"{key}.sensitiveKeys"
+            )
+        if "includeCRDs" in fields:
+            settings["include_crds"] = self.flag(fields["includeCRDs"], f"{key}.includeCRDs")
+        if "plainHttp" in fields:
+            settings["plain_http"] = self.flag(fields["plainHttp"], f"{key}.plainHttp")
+        if "hooks" in fields:
+            hooks = self.string(fields["hooks"], f"{key}.hooks")
+            if hooks not in _HOOK_CHOICES:
+                raise self.error(fields["hooks"], f"{key}.hooks", "must be skip or apply")
+            settings["hooks"] = hooks
+        return Release(**settings)
 
     def reason(self, fields: dict[str, Node], key: str) -> str:
         if "reason" not in fields:

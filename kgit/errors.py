@@ -57,3 +57,8 @@ class ApplyError(KgitError):
 
 class WatchError(KgitError):
     """A watcher could not be reached or did not answer (``kgit sync``)."""
+
+
+class RenderError(KgitError):
+    """A Kustomize directory, a Helm chart or a generator could not be rendered, or the
+    tool to render it is missing."""

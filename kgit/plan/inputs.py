@@ -71,7 +71,8 @@ class PlanOptions:
     are the namespaces planning used (flag, else kgit.yaml's, else kgit's default), so
     that applying a stored plan reads Git and the state as planning did; ``None`` when
     not known (then kgit.yaml's at the plan's commit applies). ``take_over_from`` names
-    the stack whose objects this plan may take over.
+    the stack whose objects this plan may take over. ``manifest_generation``: Flux v1
+    ``.flux.yaml`` generators were run (``--manifest-generation``).
     """
 
     allow_empty: bool = False
@@ -81,6 +82,7 @@ class PlanOptions:
     state_namespace: str | None = None
     take_over_from: str | None = None
     allow_source_change: bool = False
+    manifest_generation: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,11 +153,31 @@ class ObjectChange:
 
 
 @dataclass(frozen=True, slots=True)
+class PathRead:
+    """What a path of the source was read as.
+
+    ``kind`` is ``plain`` (manifest files), ``kustomize``, ``helm`` or ``generators``
+    (Flux v1's ``.flux.yaml``); ``detail`` says more (``release shop``).
+    """
+
+    path: str
+    kind: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "plain":
+            return self.path
+        return f"{self.path} ({' '.join(w for w in (self.kind, self.detail) if w)})"
+
+
+@dataclass(frozen=True, slots=True)
 class PlanSource:
     """Where the desired objects came from: a commit is always named.
 
     ``recorded_paths`` are the paths of the stack's last apply when they differ from
     ``paths`` (else empty): a reviewer sees that the plan reads another set.
+    ``reads`` says what each path was read as (empty in plans of older kgit versions);
+    ``tools`` names the renderers that ran, with their versions (``kustomize v5.8.2``).
     """
 
     url: str
@@ -166,6 +186,8 @@ class PlanSource:
     ref: str = ""
     dirty: bool = False
     recorded_paths: tuple[str, ...] = ()
+    reads: tuple[PathRead, ...] = ()
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

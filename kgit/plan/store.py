@@ -7,8 +7,11 @@ Format (``format_version`` 2, described by ``plan.schema.json`` beside this modu
 - ``FieldChange.before`` is written only for ``remove`` and ``change``, ``after`` only for
   ``add`` and ``change`` (a side that is absent by definition is never written as null);
   likewise a reason's ``paths`` and ``stack`` only for the reasons that have them;
-- every other field is always written (but options added since, only when set); on reading, fields the model gives a default may
-  be missing (they take the default), unknown fields are refused;
+- every other field is always written, except the fields added to format 2 later
+  (``source.recorded_paths``, ``source.reads``, ``source.tools`` and the later options),
+  written only when set so that the digest of a plan without them stays the same; on
+  reading, fields the model gives a default may be missing (they take the default),
+  unknown fields are refused;
 - the text is canonical: keys sorted, two-space indent, UTF-8, a trailing newline, so the
   file's sha256 (``sha256sum plans/x.json``) is :func:`plan_digest` of the plan it holds.
 
@@ -44,6 +47,7 @@ from kgit.plan.model import (
     FieldChange,
     FieldOp,
     ObjectChange,
+    PathRead,
     Plan,
     PlanSource,
     Reason,
@@ -76,6 +80,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 if plan.source.recorded_paths
                 else {}
             ),
+            **_later_source_fields(plan.source),
         },
         "state_serial": plan.state_serial,
         "state_lineage": plan.state_lineage,
@@ -89,12 +94,22 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 
 # Options added after format 2 came out are written only when set: a plan that does not
 # use them keeps the bytes, and so the digest, it had before they existed.
-_LATER_OPTIONS = ("take_over_from", "allow_source_change")
+_LATER_OPTIONS = ("take_over_from", "allow_source_change", "manifest_generation")
 
 
 def _options_to_dict(options: PlanOptions) -> dict[str, Any]:
     out = dataclasses.asdict(options)
     return {k: v for k, v in out.items() if k not in _LATER_OPTIONS or v}
+
+
+def _later_source_fields(source: PlanSource) -> dict[str, Any]:
+    """``reads`` and ``tools``, when the plan has them (see the module's docstring)."""
+    fields: dict[str, Any] = {}
+    if source.reads:
+        fields["reads"] = [dataclasses.asdict(read) for read in source.reads]
+    if source.tools:
+        fields["tools"] = list(source.tools)
+    return fields
 
 
 def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
@@ -335,11 +350,14 @@ def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
         state_namespace=r.opt_string(d, "state_namespace", where),
         take_over_from=r.opt_string(d, "take_over_from", where),
         allow_source_change=r.boolean(d, "allow_source_change", where, default=False),
+        manifest_generation=r.boolean(d, "manifest_generation", where, default=False),
     )
 
 
 def _source_from(r: PlanReader, d: dict[str, Any]) -> PlanSource:
-    r.known(d, "source", {"url", "commit", "paths", "ref", "dirty", "recorded_paths"})
+    r.known(
+        d, "source", {"url", "commit", "paths", "ref", "dirty", "recorded_paths", "reads", "tools"}
+    )
     return PlanSource(
         url=r.string(d, "url", "source"),
         commit=r.string(d, "commit", "source"),
@@ -347,6 +365,20 @@ def _source_from(r: PlanReader, d: dict[str, Any]) -> PlanSource:
         ref=r.string(d, "ref", "source", default=""),
         dirty=r.boolean(d, "dirty", "source", default=False),
         recorded_paths=r.strings(d, "recorded_paths", "source", default=()),
+        reads=tuple(
+            _read_from(r, r.obj(item, f"source.reads[{i}]"), f"source.reads[{i}]")
+            for i, item in enumerate(r.array(d, "reads", "source", default=[]))
+        ),
+        tools=r.strings(d, "tools", "source", default=()),
+    )
+
+
+def _read_from(r: PlanReader, d: dict[str, Any], where: str) -> PathRead:
+    r.known(d, where, {"path", "kind", "detail"})
+    return PathRead(
+        path=r.string(d, "path", where),
+        kind=r.string(d, "kind", where),
+        detail=r.string(d, "detail", where, default=""),
     )
 
 

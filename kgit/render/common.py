@@ -173,11 +173,23 @@ def field_lines(fc: FieldChange, *, split: bool = False) -> FieldLines:
 
 def source_parts(source: PlanSource) -> tuple[str, str]:
     """(short commit, paths joined by ", ", and the last apply's when they differ) for
-    headers."""
-    paths = ", ".join(source.paths)
+    headers; a path's kind is named when it was rendered (``apps/web (kustomize)``)."""
+    paths = ", ".join(source_paths(source))
     if source.recorded_paths:
         paths += f" ({PATHS_CHANGED} {', '.join(source.recorded_paths)})"
     return short_commit(source.commit), paths
+
+
+def source_paths(source: PlanSource) -> list[str]:
+    """Each path of the source as the header names it: what it was read as, when known."""
+    if source.reads:
+        return [str(read) for read in source.reads]
+    return list(source.paths)
+
+
+def tools_sentence(source: PlanSource) -> str:
+    """``Rendered with kustomize v5.8.2, helm v3.22.0.`` ("" when nothing was rendered)."""
+    return f"Rendered with {', '.join(source.tools)}." if source.tools else ""
 
 
 def change_notes(change: ObjectChange) -> tuple[str, ...]:

@@ -205,7 +205,11 @@ def as_planned(
             )
     return (
         dataclasses.replace(
-            planning, default_namespace=recorded.default_namespace or planning.default_namespace
+            planning,
+            default_namespace=recorded.default_namespace or planning.default_namespace,
+            # The plan's objects were rendered with (or without) the generators: so are
+            # the objects its digests are checked against.
+            manifest_generation=recorded.manifest_generation,
         ),
         recorded.state_namespace or state_namespace,
     )

@@ -153,6 +153,12 @@ class PlanningOptions:
         help="Plan the stack from a repository that does not hold its last applied commit.",
         default=False,
     )
+    manifest_generation: bool = flag(
+        "--manifest-generation",
+        help="Run the generators of Flux v1 .flux.yaml files (their commands run in a "
+        "private copy of the commit, with a timeout and without your environment).",
+        default=False,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,6 +141,7 @@ def make_plan(
             state_namespace=target.state_namespace,
             take_over_from=planning.take_over_from,
             allow_source_change=planning.allow_source_change,
+            manifest_generation=planning.manifest_generation,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
