@@ -29,17 +29,21 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 class Manifest:
     """One object from Git: the mapping, its file and the 1-based line where it starts.
 
-    ``line`` is the first line of the document, or of the item for objects in a ``List``.
+    ``line`` is the first line of the document, or of the item for objects in a ``List``;
+    0 when unknown (a rendered object names only the file it came from). ``namespace``
+    is the namespace of its namespaced objects that name none, when its source sets one
+    (a Helm release's), else None (the default namespace applies).
     """
 
     obj: dict[str, Any]
     path: str
     line: int
+    namespace: str | None = None
 
     @property
     def where(self) -> str:
-        """``path:line``, the subject of messages about this object."""
-        return f"{self.path}:{self.line}"
+        """``path:line`` (``path`` when the line is unknown), the subject of messages."""
+        return f"{self.path}:{self.line}" if self.line else self.path
 
 
 def load_manifests(files: Iterable[SourceFile]) -> list[Manifest]:

@@ -28,7 +28,8 @@ def resolve_keys(
     ``scope(group, kind)`` answers True (namespaced), False (cluster-scoped) or None
     (unknown to the cluster); a kind the cluster does not know is accepted when a
     CustomResourceDefinition among ``manifests`` defines it. Namespaced objects without
-    ``metadata.namespace`` get ``default_namespace``; cluster-scoped objects lose any
+    ``metadata.namespace`` get their source's namespace (a Helm release's), else
+    ``default_namespace``; cluster-scoped objects lose any
     namespace. Changed manifests are copies: the input is never mutated.
 
     Raises :class:`ManifestError` (``path:line:``) for a kind nobody defines, a malformed
@@ -48,7 +49,8 @@ def resolve_keys(
                 f"{manifest.where}: Kind {group}/{kind} is not known to the cluster and no "
                 "CustomResourceDefinition in the source defines it"
             )
-        settled = _with_namespace(manifest, default_namespace if namespaced else None)
+        namespace = manifest.namespace or default_namespace
+        settled = _with_namespace(manifest, namespace if namespaced else None)
         key = key_of(settled.obj, namespaced=namespaced)
         first = seen.get(key)
         if first is not None:

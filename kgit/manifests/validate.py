@@ -31,6 +31,14 @@ _STRING_MAPS = {"Secret": ("data", "stringData"), "ConfigMap": ("data", "binaryD
 VALUE_MAPS = frozenset(field for fields in _STRING_MAPS.values() for field in fields)
 
 
+# A YAML file without apiVersion and kind is often no manifest at all (a CI or tool
+# configuration): it stays an error, since a typo must never make an object disappear.
+NOT_A_MANIFEST_HINT = (
+    " (if this file is not a Kubernetes manifest, exclude it: list it under exclude: in "
+    "kgit.yaml or in .kgitignore)"
+)
+
+
 def validate(obj: dict[str, Any], path: str, locate: Locate) -> None:
     """Check one object of ``path``: apiVersion, kind, metadata, and v1 value maps.
 
@@ -44,7 +52,7 @@ def validate(obj: dict[str, Any], path: str, locate: Locate) -> None:
     for field in ("apiVersion", "kind"):
         value = obj.get(field)
         if value is None or value == "":
-            raise fail((), f"{field} is missing")
+            raise fail((), f"{field} is missing{NOT_A_MANIFEST_HINT}")
         if not isinstance(value, str):
             raise fail((field,), f"{field} must be a string, not {type_name(value)}")
     meta = obj.get("metadata")

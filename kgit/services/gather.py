@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kgit.build.cache import render_cache_dir
+from kgit.build.helm import Capabilities
+from kgit.build.stage import BuildOptions, Built, build_manifests
 from kgit.cluster.listing import list_objects
 from kgit.manifests.keys import ObjectKey, key_of
-from kgit.manifests.load import load_manifests
 from kgit.manifests.normalize import normalize, normalize_live, object_digest, prepare_desired
 from kgit.manifests.resolve import crd_kinds, resolve_keys
 from kgit.plan.inputs import DesiredObject, LiveObject, PlanInputs
@@ -46,6 +48,7 @@ class Gathered:
     source: Source
     rules: tuple[IgnoreRule, ...]
     sensitive: tuple[SensitiveRule, ...] = ()
+    built: Built | None = None
 
 
 def gather(
@@ -63,11 +66,20 @@ def gather(
     """
     say = progress or (lambda _: None)
     config = source.config
-    manifests = load_manifests(source.files)
     discovery = cluster.resources()
-    keyed = resolve_keys(
-        manifests, discovery.scope, planning.default_namespace or config.default_namespace
+    default_namespace = planning.default_namespace or config.default_namespace
+    built = build_manifests(
+        source,
+        BuildOptions(
+            default_namespace=default_namespace,
+            manifest_generation=planning.manifest_generation,
+            capabilities=capabilities(cluster.server_version, discovery),
+            cache=render_cache_dir(),
+        ),
     )
+    manifests = built.manifests
+    sensitive = (*config.sensitive, *built.sensitive)
+    keyed = resolve_keys(manifests, discovery.scope, default_namespace)
     handle = load_state(cluster, target.stack, target.state_namespace)
     if not handle.exists:
         # Like `terraform init`: the stack's (empty) state is created on its first plan,
@@ -75,7 +87,7 @@ def gather(
         handle = save_state(cluster, handle, handle.state)
     state = handle.state
     say(f"read {len(keyed)} objects from {source.commit[:12]}; state serial {handle.serial}")
-    desired, desired_objects = build_desired(keyed, target.stack, state.hmac_key, config.sensitive)
+    desired, desired_objects = build_desired(keyed, target.stack, state.hmac_key, sensitive)
 
     pending = frozenset(k for k in crd_kinds(manifests) if discovery.lookup(*k) is None)
     kinds = {(k.group, k.kind) for k in (*desired, *state.objects)}
@@ -94,7 +106,7 @@ def gather(
         for item in items:
             key = key_of(item, namespaced=namespaced)
             if key in wanted:
-                live[key] = LiveObject(key, normalize_live(item, state.hmac_key, config.sensitive))
+                live[key] = LiveObject(key, normalize_live(item, state.hmac_key, sensitive))
     return Gathered(
         stack=target.stack,
         handle=handle,
@@ -113,8 +125,18 @@ def gather(
         ),
         source=source,
         rules=config.ignore,
-        sensitive=config.sensitive,
+        sensitive=sensitive,
+        built=built,
     )
+
+
+def capabilities(server_version: str, discovery: Discovery) -> Capabilities:
+    """What the cluster serves, for Helm's ``Capabilities``: its version, and every
+    group/version and group/version/Kind discovery lists."""
+    versions: set[str] = set()
+    for resource in discovery:
+        versions |= {resource.api_version, f"{resource.api_version}/{resource.kind}"}
+    return Capabilities(server_version, tuple(sorted(versions)))
 
 
 def _listable(

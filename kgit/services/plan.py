@@ -130,6 +130,8 @@ def make_plan(
             ref=source.ref,
             dirty=source.dirty,
             recorded_paths=paths_changed(state, source),
+            reads=source.layout.reads,
+            tools=seen.built.tools if seen.built else (),
         ),
         serial=seen.handle.serial,
         lineage=seen.handle.lineage,
@@ -146,6 +148,9 @@ def make_plan(
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
+    if seen.built and seen.built.warnings:
+        # What rendering left out (Helm hooks) is said before what the plan found.
+        plan = dataclasses.replace(plan, warnings=(*seen.built.warnings, *plan.warnings))
     return PlanRun(plan=plan, gathered=seen)
 
 

@@ -61,7 +61,11 @@ class Rendering:
 class Source:
     """A source read at one commit: its plain manifest files, its renderings and the
     files they read (``inputs``), its kgit.yaml, and the repository it was read from
-    (``repo``)."""
+    (``repo``).
+
+    ``decrypted`` names the files whose bytes a decrypt stage replaced: a rendering that
+    reads one is never cached.
+    """
 
     url: str
     commit: str
@@ -74,6 +78,7 @@ class Source:
     layout: Layout = field(default_factory=Layout)
     renderings: tuple[Rendering, ...] = ()
     inputs: tuple[SourceFile, ...] = ()
+    decrypted: frozenset[str] = frozenset()
 
 
 def default_stack_name(repo: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from registrylib import Registry
 
 from kgit.cluster import NAMESPACE, connect
 
@@ -30,3 +31,11 @@ def namespace(cluster: Cluster, unique: str) -> Iterator[str]:
     )
     yield unique
     cluster.delete(NAMESPACE, None, unique, uid=None)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """An open docker-registry on loopback (plain http), for images and OCI charts."""
+    running = Registry(tmp_path_factory.mktemp("registry"))
+    yield running
+    running.stop()

@@ -13,14 +13,6 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    """An open docker-registry on loopback (plain http)."""
-    running = Registry(tmp_path_factory.mktemp("registry"))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="session")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A docker-registry that asks for :data:`USER` with htpasswd basic auth."""
     running = Registry(tmp_path_factory.mktemp("basic-registry"), user=USER)
