@@ -88,7 +88,7 @@ def _plan(repo: GitRepo, kubeconfig: str, env: dict[str, str], *args: str) -> An
     return done.json()
 
 
-def _apply(repo: GitRepo, kubeconfig: str, env: dict[str, str]) -> list[str]:
+def _apply(repo: GitRepo, kubeconfig: str, env: dict[str, str]) -> list[tuple[str, str]]:
     done = run_kgit(
         "apply",
         "-C",
