@@ -88,12 +88,13 @@ def classify(
     markers = _markers(files)
     charts_with_release = {r.chart for r in releases if not r.is_oci}
     manifests: dict[str, None] = {}
-    units: dict[Unit, None] = {}
+    # A list, not a set: a release's inline values are a dict, which has no hash.
+    units: list[Unit] = []
     reads: list[PathRead] = []
 
     def add_unit(unit: Unit) -> None:
         if unit not in units:
-            units[unit] = None
+            units.append(unit)
             reads.append(unit.read)
 
     def add_directory_unit(directory: str, kind: UnitKind) -> None:
