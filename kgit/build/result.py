@@ -37,8 +37,7 @@ def from_entry(entry: Any) -> Rendered | None:
     try:
         return Rendered(
             manifests=tuple(
-                Manifest(m["obj"], m["path"], m["line"], m["namespace"])
-                for m in entry["manifests"]
+                Manifest(m["obj"], m["path"], m["line"], m["namespace"]) for m in entry["manifests"]
             ),
             warnings=tuple(entry["warnings"]),
             sensitive=tuple(

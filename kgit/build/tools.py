@@ -73,9 +73,7 @@ def find_tool(name: str, settings: ToolSettings, subject: str) -> Tool:
 def _tool(name: str, command: tuple[str, ...]) -> Tool:
     """The tool with its version, asked once per process."""
     if command[-1] == "kustomize" and len(command) == 2:
-        out = run(
-            [command[0], "version", "--client", "-o", "json"], subject=command[0], timeout=30
-        )
+        out = run([command[0], "version", "--client", "-o", "json"], subject=command[0], timeout=30)
         versions = json.loads(out or b"{}")
         version = f"kustomize {versions.get('kustomizeVersion', '?')} " + (
             f"(kubectl {versions.get('clientVersion', {}).get('gitVersion', '?')})"
