@@ -27,6 +27,7 @@ from kgit.render.common import (
     plural,
     render_summary_line,
     short_commit,
+    source_paths,
     visible_changes,
 )
 
@@ -237,10 +238,12 @@ def _source_line(plan: Plan) -> str:
     if src.ref:
         parts.append(f"ref {_code(src.ref)}")
     if src.paths:
-        parts.append("paths " + ", ".join(_code(p) for p in src.paths))
+        parts.append("paths " + ", ".join(_code(p) for p in source_paths(src)))
     if src.recorded_paths:
         was = ", ".join(_code(p) for p in src.recorded_paths)
         parts.append(f"**{PATHS_CHANGED}** {was}")
+    if src.tools:
+        parts.append("rendered with " + ", ".join(src.tools))
     if src.url:
         parts.append(f"from {_code(src.url)}")
     if src.dirty:

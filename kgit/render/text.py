@@ -13,6 +13,7 @@ from kgit.render.common import (
     no_changes_sentence,
     render_summary_line,
     source_parts,
+    tools_sentence,
     visible_changes,
 )
 
@@ -77,6 +78,8 @@ def render_text(plan: Plan, *, color: bool) -> str:
         lines += [paint(no_changes_sentence(plan, commit), "green"), ""]
         if plan.source.recorded_paths:
             lines += [f"Paths: {paths}", ""]
+    if plan.source.tools:
+        lines += [tools_sentence(plan.source), ""]
     if plan.ignored:
         lines += ["Ignored fields: " + "; ".join(plan.ignored), ""]
     for warning in plan.warnings:

@@ -179,3 +179,72 @@ def test_sensitive_rules() -> None:
 )
 def test_sensitive_rule_errors(text: str, expected: str) -> None:
     assert error(text).startswith(expected)
+
+
+def test_sources_settings() -> None:
+    config = load_config(
+        textwrap.dedent(
+            """
+            exclude: [docs/, "*.draft.yaml"]
+            kustomize: {command: /opt/kustomize, remoteBases: true}
+            helm: {command: helm3}
+            releases:
+              - name: shop
+                chart: charts/shop
+                namespace: shop
+                valuesFiles: [values/prod.yaml]
+                sensitiveValuesFiles: [values/secret.yaml]
+                values: {replicas: 2, db: {host: x}}
+                sensitiveKeys: [db.password]
+                includeCRDs: false
+                hooks: apply
+              - name: cache
+                chart: oci://registry.example/charts/cache
+                version: 1.2.3
+                plainHttp: true
+            """
+        )
+    )
+    assert config.exclude == ("docs/", "*.draft.yaml")
+    assert config.tools.kustomize == "/opt/kustomize" and config.tools.remote_bases
+    assert config.tools.helm == "helm3"
+    shop, cache = config.releases
+    assert shop.values == {"replicas": 2, "db": {"host": "x"}}
+    assert shop.sensitive_values_files == ("values/secret.yaml",)
+    assert (shop.include_crds, shop.hooks, shop.namespace) == (False, "apply", "shop")
+    assert cache.is_oci and cache.version == "1.2.3" and cache.plain_http
+    assert cache.namespace is None and cache.hooks == "skip"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("releases:\n  - chart: x\n", "kgit.yaml:2: releases[0]: name is missing"),
+        (
+            "releases:\n  - {name: a, chart: 'oci://r/a'}\n",
+            "kgit.yaml:2: releases[0]: an oci:// chart needs a version",
+        ),
+        (
+            "releases:\n  - {name: a, chart: ../x}\n",
+            "kgit.yaml:2: releases[0].chart: '../x' leaves",
+        ),
+        (
+            "releases:\n  - {name: a, chart: x, hooks: run}\n",
+            "kgit.yaml:2: releases[0].hooks: must be",
+        ),
+        (
+            "releases:\n  - {name: a, chart: x, values: [1]}\n",
+            "kgit.yaml:2: releases[0].values: must",
+        ),
+        (
+            "releases:\n  - {name: a, chart: x}\n  - {name: a, chart: y}\n",
+            "kgit.yaml:2: releases[1]: release 'a' twice",
+        ),
+        (
+            "kustomize: {remoteBases: yes please}\n",
+            "kgit.yaml:1: kustomize.remoteBases: must be true",
+        ),
+    ],
+)
+def test_sources_settings_errors(text: str, expected: str) -> None:
+    assert error(text).startswith(expected)

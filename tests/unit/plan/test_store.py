@@ -28,6 +28,7 @@ from kgit.plan.model import (
     FieldChange,
     FieldOp,
     ObjectChange,
+    PathRead,
     Plan,
     PlanSource,
     Reason,
@@ -672,3 +673,30 @@ def test_any_plan_round_trips_and_validates(plan: Plan) -> None:
     assert plan_from_json(text) == plan
     assert plan_to_json(plan_from_json(text)) == text
     validator().validate(json.loads(text))
+
+
+def test_reads_tools_and_manifest_generation_round_trip_and_are_left_out_when_empty() -> None:
+    plain = rich_plan()
+    assert "reads" not in plan_to_dict(plain)["source"]
+    assert "manifest_generation" not in plan_to_dict(plain)["options"]
+    rendered = dataclasses.replace(
+        plain,
+        source=dataclasses.replace(
+            plain.source,
+            reads=(
+                PathRead("apps/web", "kustomize"),
+                PathRead("charts/shop", "helm", "release shop"),
+            ),
+            tools=("kustomize v5.8.2",),
+        ),
+        options=dataclasses.replace(plain.options, manifest_generation=True),
+    )
+    data = plan_to_dict(rendered)
+    assert data["source"]["reads"][1] == {
+        "path": "charts/shop",
+        "kind": "helm",
+        "detail": "release shop",
+    }
+    assert data["options"]["manifest_generation"] is True
+    validator().validate(data)
+    assert plan_from_json(plan_to_json(rendered)) == rendered
