@@ -3,10 +3,12 @@ OCI registry (Debian's docker-registry on loopback)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from typing import TYPE_CHECKING, Any
 
 from kgitlib import GitRepo, run_kgit
+from sourceslib import apply_auto, assert_no_changes, kgit_on, plan_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -95,40 +97,17 @@ def _release_repo(repo: GitRepo, ns: str, chart: str, *, greeting: str, extra: s
     repo.write("values/secret.yaml", f"db: {{password: {SECRET_PASSWORD}}}\n")
 
 
-def _plan(repo: GitRepo, kubeconfig: str, env: dict[str, str], *args: str) -> Any:
-    done = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--format",
-        "json",
-        *args,
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert done.code in (0, 2), done.output
-    text = run_kgit(
-        "plan", "-C", str(repo.root), "--stack", repo.root.name, kubeconfig=kubeconfig, env=env
-    )
-    for shown in (done.output, text.output):
+def _plan(repo: GitRepo, kubeconfig: str, env: dict[str, str]) -> Any:
+    """The plan as JSON, after checking no sensitive value shows in it or in the text."""
+    plan = plan_json(repo, kubeconfig, env)
+    text = kgit_on(repo, kubeconfig, env, "plan")
+    for shown in (json.dumps(plan), text.output):
         assert SECRET_PASSWORD not in shown and SECRET_TOKEN not in shown
-    return done.json()
+    return plan
 
 
 def _apply(repo: GitRepo, kubeconfig: str, env: dict[str, str]) -> None:
-    done = run_kgit(
-        "apply",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--auto-approve",
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert done.code == 0, done.output
+    done = apply_auto(repo, kubeconfig, env)
     assert SECRET_PASSWORD not in done.output and SECRET_TOKEN not in done.output
 
 
@@ -152,17 +131,7 @@ def _check_release(
     assert config["data"]["token"] == SECRET_TOKEN
     assert config["data"]["deployments"] == "served"
     assert config["data"]["kube"].startswith("v1.35")
-    again = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--detailed-exitcode",
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert again.code == 0, again.output
+    assert_no_changes(repo, kubeconfig, env)
     return plan
 
 

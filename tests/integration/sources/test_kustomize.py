@@ -7,6 +7,7 @@ import stat
 from typing import TYPE_CHECKING, Any
 
 from kgitlib import GitRepo, run_kgit
+from sourceslib import apply_auto, assert_no_changes, kgit_on, plan_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,35 +72,9 @@ def _overlays(repo: GitRepo, ns: str, *, greeting: str = "hello", prod_replicas:
         )
 
 
-def _plan(repo: GitRepo, kubeconfig: str, env: dict[str, str], *args: str) -> Any:
-    done = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--format",
-        "json",
-        *args,
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert done.code in (0, 2), done.output
-    return done.json()
-
-
 def _apply(repo: GitRepo, kubeconfig: str, env: dict[str, str]) -> list[tuple[str, str]]:
-    done = run_kgit(
-        "apply",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--auto-approve",
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert done.code == 0, done.output
+    """Apply, and each object's result in the order they came."""
+    done = apply_auto(repo, kubeconfig, env)
     return re.findall(r"^(\S+/\S*/\S+): (created|updated|deleted)", done.stdout, re.MULTILINE)
 
 
@@ -114,7 +89,7 @@ def test_overlays_plan_apply_noop_change_and_generator(
     _overlays(repo, namespace)
     repo.commit("overlays")
 
-    plan = _plan(repo, kubeconfig, tools_env)
+    plan = plan_json(repo, kubeconfig, tools_env)
     assert plan["source"]["reads"] == [
         {"path": "overlays/staging", "kind": "kustomize", "detail": ""},
         {"path": "overlays/prod", "kind": "kustomize", "detail": ""},
@@ -125,15 +100,7 @@ def test_overlays_plan_apply_noop_change_and_generator(
     config_maps = sorted(k for k in created if "/ConfigMap/" in k)
     assert len(config_maps) == 2 and all("-web-config-" in k for k in config_maps)
     assert {created[k][1] for k in config_maps} == {"base/kustomization.yaml"}
-    text = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        kubeconfig=kubeconfig,
-        env=tools_env,
-    ).stdout
+    text = kgit_on(repo, kubeconfig, tools_env, "plan").stdout
     assert "paths: overlays/staging (kustomize), overlays/prod (kustomize)" in text
 
     _apply(repo, kubeconfig, tools_env)
@@ -146,22 +113,12 @@ def test_overlays_plan_apply_noop_change_and_generator(
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
     assert "config.kubernetes.io/origin" not in (live["metadata"].get("annotations") or {})
 
-    again = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--detailed-exitcode",
-        kubeconfig=kubeconfig,
-        env=tools_env,
-    )
-    assert again.code == 0, again.output
+    assert_no_changes(repo, kubeconfig, tools_env)
 
     # An overlay change plans only what changed, naming the file it came from.
     _overlays(repo, namespace, prod_replicas=3)
     repo.commit("prod: 3 replicas")
-    changed = _plan(repo, kubeconfig, tools_env)
+    changed = plan_json(repo, kubeconfig, tools_env)
     assert [(c["key"], c["action"], c["source"]) for c in changed["changes"]] == [
         (f"apps/Deployment/{namespace}/prod-web", "update", "base/deployment.yaml")
     ]
@@ -173,7 +130,7 @@ def test_overlays_plan_apply_noop_change_and_generator(
     old = {k for k in created if "/ConfigMap/" in k}
     _overlays(repo, namespace, greeting="bonjour", prod_replicas=3)
     repo.commit("greeting")
-    generated = _changes(_plan(repo, kubeconfig, tools_env))
+    generated = _changes(plan_json(repo, kubeconfig, tools_env))
     new = {k for k, (action, _) in generated.items() if action == "create"}
     assert len(new) == 2 and not new & old
     assert {k for k, (action, _) in generated.items() if action == "delete"} == old
@@ -202,13 +159,13 @@ def test_kustomize_reads_the_commit_in_a_private_copy(
     repo = GitRepo(tmp_path / f"kz-{namespace}")
     _overlays(repo, namespace)
     repo.commit("overlays")
-    first = _plan(repo, kubeconfig, env)
+    first = plan_json(repo, kubeconfig, env)
     builds = log.read_text().splitlines()
     assert len(builds) == 2, builds  # one per overlay
     for line in builds:
         built, mode = line.split()
         assert not built.startswith(str(repo.root)) and mode == "700", line
-    assert _plan(repo, kubeconfig, env)["changes"] == first["changes"]
+    assert plan_json(repo, kubeconfig, env)["changes"] == first["changes"]
     assert len(log.read_text().splitlines()) == 2  # both came from the cache
     entries = list((tmp_path / "cache" / "kgit" / "render").glob("*.json"))
     assert len(entries) == 2
@@ -216,18 +173,8 @@ def test_kustomize_reads_the_commit_in_a_private_copy(
 
     _apply(repo, kubeconfig, env)
     _overlays(repo, namespace, prod_replicas=5)  # not committed
-    clean = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--detailed-exitcode",
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert clean.code == 0, clean.output
-    dirty = _plan(repo, kubeconfig, env, "--dirty")
+    assert_no_changes(repo, kubeconfig, env)
+    dirty = plan_json(repo, kubeconfig, env, "--dirty")
     assert dirty["source"]["dirty"] is True
     assert [(c["key"], [f["path"] for f in c["fields"]]) for c in dirty["changes"]] == [
         (f"apps/Deployment/{namespace}/prod-web", ["spec.replicas"])
@@ -235,7 +182,7 @@ def test_kustomize_reads_the_commit_in_a_private_copy(
     # Only prod's tree changed when committed: staging comes from the cache.
     repo.commit("prod: 5 replicas")
     before = len(log.read_text().splitlines())
-    _plan(repo, kubeconfig, env)
+    plan_json(repo, kubeconfig, env)
     assert len(log.read_text().splitlines()) == before + 1
 
 

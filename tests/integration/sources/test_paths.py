@@ -4,29 +4,13 @@ Flux v1 .flux.yaml generators, on the real control plane."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kgitlib import GitRepo, cluster_for, configmap, run_kgit
+from sourceslib import plan_json
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def _plan(repo: GitRepo, kubeconfig: str, env: dict[str, str], *args: str) -> Any:
-    done = run_kgit(
-        "plan",
-        "-C",
-        str(repo.root),
-        "--stack",
-        repo.root.name,
-        "--format",
-        "json",
-        *args,
-        kubeconfig=kubeconfig,
-        env=env,
-    )
-    assert done.code in (0, 2), done.output
-    return done.json()
 
 
 def test_ci_files_ignored_files_and_plans_are_not_manifests(
@@ -40,9 +24,9 @@ def test_ci_files_ignored_files_and_plans_are_not_manifests(
     repo.write(".kgitignore", "# documentation\ndocs/\n")
     repo.write("plans/old.json", '{"format_version": 2}\n')
     repo.commit("a repository with CI")
-    plan = _plan(repo, kubeconfig, tools_env)
+    plan = plan_json(repo, kubeconfig, tools_env)
     assert [c["key"] for c in plan["changes"]] == [f"/ConfigMap/{namespace}/app"]
-    dirty = _plan(repo, kubeconfig, tools_env, "--dirty", "--out", "plans/")
+    dirty = plan_json(repo, kubeconfig, tools_env, "--dirty", "--out", "plans/")
     assert [c["key"] for c in dirty["changes"]] == [f"/ConfigMap/{namespace}/app"]
 
     repo.write("config/settings.yaml", "apiVersion: v1\nmetadata: {name: typo}\n")
@@ -54,7 +38,7 @@ def test_ci_files_ignored_files_and_plans_are_not_manifests(
 
     repo.write("kgit.yaml", "exclude: [config/]\n")
     repo.commit("excluded")
-    assert [c["key"] for c in _plan(repo, kubeconfig, tools_env)["changes"]] == [
+    assert [c["key"] for c in plan_json(repo, kubeconfig, tools_env)["changes"]] == [
         f"/ConfigMap/{namespace}/app"
     ]
 
@@ -85,7 +69,7 @@ def test_default_namespace_for_plain_kustomize_and_helm_and_who_wins(
         """,
     )
     repo.commit("namespaces")
-    plan = _plan(repo, kubeconfig, tools_env, "--default-namespace", namespace)
+    plan = plan_json(repo, kubeconfig, tools_env, "--default-namespace", namespace)
     assert sorted(c["key"] for c in plan["changes"]) == sorted(
         [
             f"/ConfigMap/{namespace}/plain",
@@ -138,7 +122,7 @@ def test_flux_v1_generators_need_manifest_generation(
     ), refused.stderr
 
     plan_file = tmp_path / "plan.json"
-    plan = _plan(repo, kubeconfig, env, "--manifest-generation", "--out", str(plan_file))
+    plan = plan_json(repo, kubeconfig, env, "--manifest-generation", "--out", str(plan_file))
     assert plan["options"]["manifest_generation"] is True
     assert plan["source"]["reads"] == [
         {"path": "workloads", "kind": "generators", "detail": "workloads/.flux.yaml"}
