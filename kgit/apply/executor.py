@@ -9,7 +9,6 @@ next plan shows exactly what is left.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kgit.apply.model import ApplyReport, ObjectResult, Result
 from kgit.apply.takeover import take_over_note
 from kgit.cluster.errors import ApiError
+from kgit.cluster.health import wait_healthy
 from kgit.cluster.waiters import wait_established, wait_gone
 from kgit.errors import ApplyError, KgitError
 from kgit.manifests.applied import applied_form
@@ -28,9 +28,10 @@ from kgit.manifests.normalize import (
     with_source_annotation,
 )
 from kgit.plan.compute import ignored_fields
+from kgit.plan.depends import compute_dependencies, dependency_steps
 from kgit.plan.inputs import RecordedObject
 from kgit.plan.model import Action, Reason
-from kgit.plan.order import is_removal, rank
+from kgit.plan.order import is_removal
 from kgit.plan.store import plan_digest
 from kgit.state.model import HistoryEntry
 from kgit.state.store import save_state
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from kgit.apply.model import ApplyOptions
     from kgit.cluster.client import Cluster
+    from kgit.health.wait import HealthReport
     from kgit.manifests.keys import ObjectKey
     from kgit.manifests.normalize import SensitiveRule
     from kgit.plan.model import ObjectChange, Plan
@@ -54,6 +56,8 @@ CRD_KEY = ("apiextensions.k8s.io", "CustomResourceDefinition")
 # Managers a client-side `kubectl apply` leaves behind; while they co-own fields, removing
 # a field from Git would not remove it from the cluster.
 CLIENT_SIDE_MANAGERS = ("kubectl-client-side-apply", "before-first-apply")
+# What --wait waits for: the objects this apply wrote.
+_WAITED = (Result.CREATED, Result.UPDATED, Result.ADOPTED, Result.REPLACED)
 _PAST = {
     Action.CREATE: Result.CREATED,
     Action.UPDATE: Result.UPDATED,
@@ -89,12 +93,15 @@ def check_allowed(plan: Plan, options: ApplyOptions) -> None:
         )
 
 
-def batches(changes: tuple[ObjectChange, ...]) -> Iterator[list[ObjectChange]]:
-    """The plan's changes cut into steps (same rank and direction), at most BATCH each."""
-    for _, step in itertools.groupby(changes, key=lambda c: (is_removal(c), rank(c.key))):
-        items = list(step)
-        for start in range(0, len(items), BATCH):
-            yield items[start : start + BATCH]
+def batches(
+    changes: tuple[ObjectChange, ...],
+    depends: Mapping[ObjectKey, tuple[ObjectKey, ...]] | None = None,
+) -> Iterator[list[ObjectChange]]:
+    """The plan's changes cut into steps (same rank and direction, each object after what
+    it ``depends`` on), at most BATCH each."""
+    for step in dependency_steps(changes, depends or {}):
+        for start in range(0, len(step), BATCH):
+            yield step[start : start + BATCH]
 
 
 @dataclasses.dataclass
@@ -128,6 +135,7 @@ def apply_plan(
     stop: threading.Event | None = None,
     on_result: Callable[[ObjectResult], None] | None = None,
     origin: SourceRecord | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ApplyReport:
     """Apply ``plan``'s changes to the cluster, journaling each batch in the state.
 
@@ -135,10 +143,18 @@ def apply_plan(
     commit); ``sensitive`` are kgit.yaml's rules for what the state records masked.
     Stops between batches when ``stop`` is set or ``lock`` is lost; the report
     then says it was interrupted. Raises :class:`ApplyError` before any change for
-    replacements or adoptions not allowed by ``options``. ``origin`` is recorded as where
-    the stack was applied from.
+    replacements or adoptions not allowed by ``options``, or for a malformed or cyclic
+    ``kgit.dev/depends-on``. ``origin`` is recorded as where the stack was applied from.
+
+    With ``options.wait``, objects are applied after the objects their
+    ``kgit.dev/depends-on`` names, once those are Current (else they fail, not
+    applied); at the end every created or updated object is waited for until Current
+    (``options.timeout``), its ``progress`` reported, and the report's ``health`` and
+    the history entry say how the wait ended.
     """
     check_allowed(plan, options)
+    depends = _dependencies(cluster, desired) if options.wait else {}
+    steps = list(batches(plan.changes, depends))
     journal = _Journal(cluster, handle)
     key = handle.state.hmac_key
     report = ApplyReport()
@@ -165,7 +181,7 @@ def apply_plan(
     if settled:
         journal.save({**journal.objects, **settled})
     with ThreadPoolExecutor(max_workers=options.concurrency) as pool:
-        for batch in batches(plan.changes):
+        for batch in steps:
             if (stop is not None and stop.is_set()) or (lock is not None and lock.lost):
                 report.interrupted = True
                 break
@@ -188,7 +204,10 @@ def apply_plan(
                 )
             if ahead != before:
                 journal.save(ahead)
-            outcomes = list(pool.map(one, batch))
+            blocked = _blocked(cluster, batch, depends, options, progress, stop)
+            ready = [c for c in batch if c.key not in blocked]
+            done = dict(zip((c.key for c in ready), pool.map(one, ready), strict=True))
+            outcomes = [blocked.get(c.key) or done[c.key] for c in batch]
             after = journal.objects
             now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             for change, outcome in zip(batch, outcomes, strict=True):
@@ -199,6 +218,8 @@ def apply_plan(
                 cluster.resources().refresh()
             journal.save(after)
 
+    if options.wait and not report.interrupted:
+        report.health = _wait_for_health(cluster, report, options, progress, stop)
     entry = HistoryEntry(
         serial=journal.handle.serial + (0 if journal.bumped else 1),
         plan_digest=digest.result(),
@@ -209,6 +230,7 @@ def apply_plan(
         changed=report.count(Result.UPDATED, Result.ADOPTED),
         deleted=report.count(Result.DELETED, Result.REPLACED),
         result=_outcome(report) + take_over_note(plan),
+        health=report.health.record() if report.health else "",
     )
     state = journal.handle.state
     journal.save(
@@ -219,6 +241,58 @@ def apply_plan(
     )
     report.serial = journal.handle.serial
     return report
+
+
+def _dependencies(
+    cluster: Cluster, desired: Mapping[ObjectKey, dict[str, Any]]
+) -> dict[ObjectKey, tuple[ObjectKey, ...]]:
+    """The ``kgit.dev/depends-on`` of the desired objects, kinds' groups from discovery."""
+
+    def group_of(kind: str) -> str | None:
+        groups = [r.group for r in cluster.resources() if r.kind == kind]
+        # A kind served by several groups (Event) means its core one, as kubectl does.
+        return "" if "" in groups else (groups[0] if groups else None)
+
+    return compute_dependencies(desired, group_of)
+
+
+def _blocked(
+    cluster: Cluster,
+    batch: list[ObjectChange],
+    depends: Mapping[ObjectKey, tuple[ObjectKey, ...]],
+    options: ApplyOptions,
+    progress: Callable[[str], None] | None,
+    stop: threading.Event | None,
+) -> dict[ObjectKey, ObjectResult]:
+    """Wait until what the batch's objects depend on is Current; a failed result for each
+    object whose dependencies are not (it is not applied)."""
+    waits = {c.key: depends.get(c.key, ()) for c in batch if not is_removal(c)}
+    needed = [dep for deps in waits.values() for dep in deps]
+    if not needed:
+        return {}
+    health = wait_healthy(cluster, needed, options.timeout, progress=progress, stop=stop)
+    troubled = {o.subject: o for o in health.problems}
+    blocked = {}
+    for key, deps in waits.items():
+        reasons = [troubled[d.subject].describe() for d in deps if d.subject in troubled]
+        if reasons:
+            message = f"not applied: waits for {'; '.join(reasons)} ({health.outcome.value})"
+            blocked[key] = ObjectResult(key, Result.FAILED, message)
+    return blocked
+
+
+def _wait_for_health(
+    cluster: Cluster,
+    report: ApplyReport,
+    options: ApplyOptions,
+    progress: Callable[[str], None] | None,
+    stop: threading.Event | None,
+) -> HealthReport | None:
+    """Wait until every created, updated, adopted or replaced object is Current."""
+    keys = [r.key for r in report.results if r.result in _WAITED]
+    if not keys:
+        return None
+    return wait_healthy(cluster, keys, options.timeout, progress=progress, stop=stop)
 
 
 def _outcome(report: ApplyReport) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kgit.health.wait import HealthReport
     from kgit.manifests.keys import ObjectKey
 
 
@@ -48,11 +49,15 @@ class ApplyOptions:
 
 @dataclass(slots=True)
 class ApplyReport:
-    """Every object's result, in the order they finished, and the new state serial."""
+    """Every object's result, in the order they finished, and the new state serial.
+
+    ``health`` is how the wait for health ended (``--wait``), None without one.
+    """
 
     results: list[ObjectResult] = field(default_factory=list)
     serial: int = 0
     interrupted: bool = False
+    health: HealthReport | None = None
 
     def count(self, *results: Result) -> int:
         """How many objects ended in any of ``results``."""
@@ -60,5 +65,7 @@ class ApplyReport:
 
     @property
     def failed(self) -> bool:
-        """True when any object failed or the run was cut short."""
-        return self.interrupted or self.count(Result.FAILED) > 0
+        """True when any object failed, the run was cut short, or the health wait did not
+        end with every object Current."""
+        unhealthy = self.health is not None and not self.health.healthy
+        return self.interrupted or unhealthy or self.count(Result.FAILED) > 0

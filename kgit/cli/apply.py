@@ -31,6 +31,12 @@ def apply(options: ApplyOptions) -> int:
     touches changed in the cluster, or Git at its commit no longer gives the reviewed
     manifests. Exit 1 when any object fails.
 
+    With --wait, kgit waits until every object it created or updated is healthy
+    (kstatus: Current), showing progress on a terminal, and ends with a health summary;
+    a Failed object or --wait-timeout passing exits 1 naming the object, the reason and
+    what its pods and events show. Objects with the annotation kgit.dev/depends-on
+    (Kind/namespace/name, comma-separated) are applied once those objects are Current.
+
     Examples:
 
       kgit apply                          # plan, show, ask "Only 'yes' will be accepted"
@@ -40,9 +46,11 @@ def apply(options: ApplyOptions) -> int:
       kgit apply --auto-approve --lock-timeout 60
 
       kgit apply --pending --stack web    # what kgit watch left waiting for approval
+
+      kgit apply --auto-approve --wait --wait-timeout 2m   # until the rollout is done
     """
     from kgit.render import render_text
-    from kgit.render.apply import render_apply_summary, render_result
+    from kgit.render.apply import render_apply_summary, render_health, render_result
     from kgit.services.apply import ApplyHooks, run_apply
 
     colored = use_color(options.view.color)
@@ -63,6 +71,8 @@ def apply(options: ApplyOptions) -> int:
     if outcome.report is None:
         echo(render_text(outcome.plan, color=colored))
         return 0
+    if outcome.report.health is not None:
+        typer.echo(render_health(outcome.report.health))
     typer.echo(render_apply_summary(outcome.report))
     return 1 if outcome.report.failed else 0
 

@@ -8,6 +8,7 @@ from kgit.apply.model import Result
 
 if TYPE_CHECKING:
     from kgit.apply.model import ApplyReport, ObjectResult
+    from kgit.health.wait import HealthReport
 
 
 def render_result(result: ObjectResult) -> str:
@@ -36,4 +37,14 @@ def render_apply_summary(report: ApplyReport) -> str:
         return (
             f"\nApply failed: {failed} {'object' if failed == 1 else 'objects'} failed; {counts}."
         )
+    health = report.health
+    if health is not None and not health.healthy:
+        return f"\nApply failed: the wait for health {health.outcome.value}; {counts}."
     return f"\nApply complete! Resources: {counts}."
+
+
+def render_health(health: HealthReport) -> str:
+    """How the wait for health ended: the counts, then each object not Current with the
+    reason and the evidence (``Deployment/web/nginx: rollout failed: …; pod …``)."""
+    head = f"\nHealth: {health.summary()} ({health.outcome.value} after {health.seconds:.0f}s)"
+    return "\n".join([head, *(f"  {o.describe()}" for o in health.problems)])

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from kgit.apply.executor import apply_plan, check_allowed, confirm_pending
 from kgit.apply.model import ApplyOptions as ApplySettings
 from kgit.apply.takeover import record_take_overs
+from kgit.durations import parse_duration
 from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
 from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
@@ -133,6 +134,7 @@ def run_apply(options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
         adopt=options.inputs.planning.adopt,
         wait=options.wait,
         concurrency=max(1, options.concurrency),
+        timeout=parse_duration(options.wait_timeout),
         who=default_who(),
     )
     with connect_cluster(options.inputs.cluster) as cluster:
@@ -269,6 +271,7 @@ def apply_stored(
                 stop=stop,
                 on_result=hooks.on_result,
                 origin=origin_of(source.repo, plan.source),
+                progress=hooks.progress,
             )
 
 
@@ -308,6 +311,7 @@ def apply_now(
                 stop=stop,
                 on_result=hooks.on_result,
                 origin=origin_of(source.repo, plan.source),
+                progress=hooks.progress,
             )
         return plan, report
 

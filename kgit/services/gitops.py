@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgit.cluster.client import connect
+from kgit.durations import parse_duration
 from kgit.errors import ConfigError
 from kgit.identity import ensure_identity
 from kgit.images.service import RegistryOptions
@@ -19,7 +20,7 @@ from kgit.services.target import resolve_target
 from kgit.watch.images import ImageWatchOptions
 from kgit.watch.install import DEFAULT_IMAGE, render_install
 from kgit.watch.install import InstallOptions as InstallSettings
-from kgit.watch.loop import RoundResult, Watcher, parse_duration
+from kgit.watch.loop import RoundResult, Watcher
 from kgit.watch.loop import WatchOptions as WatchSettings
 from kgit.watch.sync import find_watched_stack, sync_watcher
 

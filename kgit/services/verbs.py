@@ -83,8 +83,15 @@ class ApplyOptions:
     )
     wait: bool = flag(
         "--wait",
-        help="Wait for deleted objects (and namespaces' contents) to be gone.",
+        help="Wait until what was created or updated is healthy (Current), deleted objects "
+        "(and namespaces' contents) gone; apply kgit.dev/depends-on in order.",
         default=False,
+    )
+    wait_timeout: str = flag(
+        "--wait-timeout",
+        metavar="DURATION",
+        help="How long --wait waits: 30s, 5m, 1h.",
+        default="5m",
     )
     concurrency: int = flag(
         "--concurrency", help="Objects applied at once within a step.", default=8, minimum=1

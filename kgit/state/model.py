@@ -35,6 +35,7 @@ class HistoryEntry:
     changed: int = 0
     deleted: int = 0
     result: str = ""
+    health: str = ""  # how the --wait for health ended ("current: 3 Current"); "" without
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kgit import __version__
+from kgit.durations import parse_duration
 from kgit.errors import ConfigError
 from kgit.identity import IDENTITY_SECRET
 from kgit.source.remote import parse_git_url
-from kgit.watch.loop import parse_duration
 from kgit.watch.modes import AutoApply
 
 DEFAULT_IMAGE = f"ghcr.io/kgit-dev/kgit:{__version__}"

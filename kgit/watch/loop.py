@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.apply.model import ApplyOptions, Result
-from kgit.errors import ConfigError, KgitError
+from kgit.errors import KgitError
 from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
 from kgit.services.apply import ApplyHooks, apply_stored
 from kgit.services.options import PlanningOptions, TargetOptions
@@ -59,8 +58,6 @@ if TYPE_CHECKING:
     from kgit.watch.images import ImageWatchOptions
     from kgit.watch.remote import RemoteOptions
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _MAX_ERROR = 2000
 
 
@@ -88,24 +85,6 @@ _EXIT_CODES = {
 def exit_code_of(result: RoundResult) -> int:
     """The exit code for a round that ended with ``result`` (``--once``, ``kgit sync``)."""
     return _EXIT_CODES[result]
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a Go-style duration (``5m``, ``90s``, ``1h30m``, ``500ms``) or a number.
-
-    Raises :class:`ConfigError` for anything else, or for zero.
-    """
-    value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        parts = _DURATION.findall(value)
-        if not parts or "".join(n + u for n, u in parts) != value:
-            raise ConfigError(f"{text!r}: not a duration (like 30s, 5m, 1h30m)") from None
-        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ConfigError(f"{text!r}: a duration must be more than zero")
-    return seconds
 
 
 @dataclass(frozen=True, slots=True)
