@@ -1,4 +1,4 @@
-"""``kgit apply``, ``kgit force-unlock`` and ``kgit history``."""
+"""``kgit apply``, ``kgit force-unlock``, ``kgit history`` and ``kgit status``."""
 
 from __future__ import annotations
 
@@ -120,3 +120,29 @@ def history(options: StackTableOptions) -> int:
     json_ = options.fmt is TableFormat.JSON
     echo(render_history_json(entries) if json_ else render_history(entries))
     return 0
+
+
+@verb(StackTableOptions)
+def status(options: StackTableOptions) -> int:
+    """Show each object of the stack: health, drift, when and at which commit it was
+    applied; and the stack's last apply and watch round.
+
+    Health is kstatus': Current, InProgress, Failed, Terminating, NotFound, Unknown,
+    with what the pods and events of an object that is not Current show. DRIFT names a
+    field the cluster changed since kgit applied it (or "deleted"). Exit 0 when every
+    object is Current, 1 otherwise (for scripts and cron).
+
+    Examples:
+
+      kgit status                  # the stack of the checkout here
+
+      kgit status --stack web --format json
+    """
+    from kgit.flags import TableFormat
+    from kgit.render.status import render_status, render_status_json
+    from kgit.services.status import load_stack_status
+
+    found = load_stack_status(options)
+    json_ = options.fmt is TableFormat.JSON
+    echo(render_status_json(found) if json_ else render_status(found))
+    return 0 if found.healthy else 1

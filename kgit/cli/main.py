@@ -87,6 +87,7 @@ def _register() -> None:
     app.command("apply")(apply.apply)
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
+    app.command("status")(apply.status)
     state_app = typer.Typer(
         help="Inspect and repair the state kgit records in the cluster.", no_args_is_help=True
     )

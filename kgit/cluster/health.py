@@ -56,6 +56,17 @@ def _read(cluster: Cluster, key: ObjectKey) -> dict[str, Any] | None:
     return cluster.get(resource, key.namespace or None, key.name, quick=True)
 
 
+def observe_health(
+    cluster: Cluster, keys: Iterable[ObjectKey]
+) -> list[tuple[ObjectHealth, dict[str, Any] | None]]:
+    """Each object's health now (no waiting), with the evidence for those not Current,
+    and the object as read (None when it does not exist), in the order of ``keys``."""
+    wanted = list(dict.fromkeys(keys))
+    seen = read_health(cluster, wanted)
+    objects = _with_evidence(cluster, [(k, *seen[k]) for k in wanted])
+    return [(health, seen[key][1]) for key, health in zip(wanted, objects, strict=True)]
+
+
 def wait_healthy(
     cluster: Cluster,
     keys: Iterable[ObjectKey],

@@ -99,6 +99,22 @@ def _cause(
     return (Cause.BOTH if git else Cause.DRIFT), manager, when
 
 
+def drifted_paths(recorded: Mapping[str, Any], live: Mapping[str, Any]) -> tuple[str, ...]:
+    """The fields kgit last applied (``recorded``) that ``live`` no longer holds as
+    applied: removed or changed in the cluster (defaults the server added do not count).
+
+    Both sides as kgit compares them (server fields stripped, sensitive values masked).
+    A local comparison: no dry-run resolves what a webhook would have changed.
+    """
+    drifted = []
+    for path, value in flatten(dict(recorded)).items():
+        found, now = lookup(live, path)
+        kept = covers(now, value) if found else value in ({}, [], None)
+        if not kept:
+            drifted.append(format_path(path))
+    return tuple(drifted)
+
+
 def _same_at(a: Mapping[str, Any], b: Mapping[str, Any], path: Path) -> bool:
     found_a, va = lookup(a, path)
     found_b, vb = lookup(b, path)

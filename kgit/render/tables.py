@@ -109,12 +109,13 @@ def render_history(entries: Sequence[HistoryEntry]) -> str:
             e.commit[:12] or "-",
             f"+{e.added} ~{e.changed} -{e.deleted}",
             e.result,
+            e.health or "-",
             e.plan_digest[:12] or "-",
         )
         for e in entries
     ]
     return tabulate(
         rows,
-        headers=["SERIAL", "WHEN", "WHO", "COMMIT", "CHANGES", "RESULT", "PLAN"],
+        headers=["SERIAL", "WHEN", "WHO", "COMMIT", "CHANGES", "RESULT", "HEALTH", "PLAN"],
         tablefmt="plain",
     )

@@ -49,12 +49,18 @@ def load_stack_state(options: StackTableOptions, *, must_exist: bool) -> StateHa
     target = resolve_target(options.target, options.repo)
     with connect_cluster(options.cluster) as cluster:
         handle = load_state(cluster, target.stack, target.state_namespace)
-    if must_exist and not handle.exists:
+    if must_exist:
+        check_state_exists(handle, target)
+    return handle
+
+
+def check_state_exists(handle: StateHandle, target: Target) -> None:
+    """Raise :class:`StateError` naming where kgit looked when the stack has no state."""
+    if not handle.exists:
         raise StateError(
             f"stack {target.stack}: no state in namespace {target.state_namespace} "
             "(kgit state list shows the stacks)"
         )
-    return handle
 
 
 def list_states(options: StateListOptions) -> list[StackInfo]:

@@ -115,7 +115,8 @@ class ForceUnlockOptions:
 
 @dataclass(frozen=True, slots=True)
 class StackTableOptions:
-    """``kgit history`` and ``kgit state show``: one stack's records, as a table or JSON."""
+    """``kgit history``, ``kgit status`` and ``kgit state show``: one stack's records, as
+    a table or JSON."""
 
     repo: Path = repo_flag()
     target: TargetOptions = group(TargetOptions)

@@ -57,6 +57,7 @@ _DATA_KEYS = {
     "next_round": "nextRoundBy",
     "stopped": "watcherStopped",
     "watcher": "watcher",
+    "health": "lastHealth",
 }
 _ANNOTATIONS = {
     "sync_started": ANN_SYNC_STARTED,
@@ -96,6 +97,7 @@ class WatchStatus:
     sync_done: str = ""
     next_round: str = ""
     stopped: str = ""
+    health: str = ""  # how the round's wait for health ended ("current: 3 Current")
 
     @property
     def name(self) -> str:

@@ -82,6 +82,48 @@ def test_wait_returns_once_the_rollout_from_v1_to_v2_is_done(
     history = stack.kgit("history", "--format", "json").json()
     assert [entry["health"] for entry in history] == ["current: 2 Current", "current: 1 Current"]
 
+    status = stack.kgit("status", "--format", "json")
+    assert status.code == 0, status.output
+    found = status.json()
+    assert found["healthy"] is True
+    assert found["summary"] == "2 Current"
+    assert found["last_apply"]["health"] == "current: 1 Current"
+    assert found["last_watch"] is None
+    commit = stack.repo.git("rev-parse", "HEAD")
+    objects = {o["object"]: o for o in found["objects"]}
+    assert objects[f"Deployment/{ns}/web"]["commit"] == commit
+    assert objects[f"Deployment/{ns}/web"]["drifted"] is False
+    assert objects[f"Deployment/{ns}/web"]["message"] == "2 replicas updated and available"
+    assert objects[f"Namespace/{ns}"]["health"] == "Current"
+
+
+def test_status_shows_drift_and_exits_1_when_an_object_is_not_current(
+    stack: Stack, cluster: Cluster
+) -> None:
+    ns = stack.name
+    stack.write("web.yaml", namespace(ns), web(ns, "nginx:v1"))
+    stack.repo.commit("v1")
+    stack.apply("--wait", "--wait-timeout", "90s")
+    deployments = resource(cluster, "apps", "Deployment")
+    # Someone scales it by hand to a number it cannot reach, and deletes nothing.
+    cluster.merge_patch(
+        deployments,
+        ns,
+        "web",
+        {"spec": {"replicas": 3, "template": {"metadata": {"annotations": {FAIL: "image-pull"}}}}},
+    )
+    status = stack.kgit("status", "--format", "json")
+    assert status.code == 1, status.output
+    web_status = {o["object"]: o for o in status.json()["objects"]}[f"Deployment/{ns}/web"]
+    assert web_status["drifted"] is True
+    assert web_status["drifted_fields"] == ["spec.replicas"]
+    assert web_status["health"] == "InProgress"
+
+    text = stack.kgit("status")
+    assert text.code == 1
+    row = next(line for line in text.stdout.splitlines() if line.startswith(f"Deployment/{ns}/web"))
+    assert row.split()[1:3] == ["InProgress", "spec.replicas"]
+
 
 @pytest.mark.parametrize(
     ("fail", "reason"),
