@@ -40,6 +40,8 @@ def _round_line(report: RoundReport, *, as_json: bool) -> str:
             text.append(f"image_errors={len(report.images.errors)}")
     if report.plan_file:
         text.append(f"plan={report.plan_file}")
+    if report.health:
+        text.append(f"health={json.dumps(report.health)}")
     if report.error:
         text.append(f"error={json.dumps(report.error)}")
     return " ".join(text)
@@ -64,6 +66,8 @@ def _round_fields(report: RoundReport) -> dict[str, object]:
         fields["image_errors"] = len(report.images.errors)
     if report.plan_file:
         fields["plan"] = report.plan_file
+    if report.health:
+        fields["health"] = report.health
     if report.error:
         fields["error"] = report.error
     return fields

@@ -109,7 +109,13 @@ def run_watch(options: WatchOptions, on_round: Callable[[RoundReport], None]) ->
 def sync_here(options: SyncOptions) -> RoundReport:
     """``kgit sync --local``: one round in this process."""
     round_ = options.round
-    settings = _settings(round_, interval=1.0, lock_timeout=options.timeout, images=None)
+    settings = _settings(
+        round_,
+        interval=1.0,
+        lock_timeout=options.timeout,
+        images=None,
+        health_timeout=options.timeout,
+    )
     watcher = Watcher(
         settings,
         functools.partial(connect, round_.cluster.kubeconfig, round_.cluster.context),
@@ -143,7 +149,10 @@ def _settings(
     interval: float,
     lock_timeout: float,
     images: ImageWatchOptions | None,
+    health_timeout: float | None = None,
 ) -> WatchSettings:
+    """The watcher's settings; its rounds wait for health up to ``health_timeout``
+    (default: the interval, so a round never outlasts it much)."""
     return WatchSettings(
         remote=_remote(round_.source),
         target=round_.target,
@@ -153,6 +162,7 @@ def _settings(
         plans_dir=round_.plans_dir,
         lock_timeout=lock_timeout,
         images=images,
+        health_timeout=health_timeout or interval,
     )
 
 

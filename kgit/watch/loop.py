@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kgit.apply.model import ApplyOptions, Result
+from kgit.cluster.health import wait_healthy
 from kgit.errors import KgitError
+from kgit.health.wait import WaitOutcome
 from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
 from kgit.services.apply import ApplyHooks, apply_stored
 from kgit.services.options import PlanningOptions, TargetOptions
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
 
     from kgit.apply.model import ApplyReport, ObjectResult
     from kgit.cluster import Cluster
+    from kgit.health.wait import HealthReport
+    from kgit.manifests.keys import ObjectKey
     from kgit.plan.model import Plan
     from kgit.source.read import Source, SourceSpec
     from kgit.watch.images import ImageWatchOptions
@@ -91,7 +95,9 @@ def exit_code_of(result: RoundResult) -> int:
 class WatchOptions:
     """The watcher's settings; ``interval`` in seconds, varied by ±``jitter`` of itself.
 
-    ``images`` set: an image automation round before each sync round.
+    ``images`` set: an image automation round before each sync round. Each round that
+    applied or found nothing to do waits up to ``health_timeout`` for the stack's objects
+    to be Current; a Failed object fails the round.
     """
 
     remote: RemoteOptions
@@ -104,6 +110,7 @@ class WatchOptions:
     lock_timeout: float = 0.0
     poll_interval: float = 1.0
     images: ImageWatchOptions | None = None
+    health_timeout: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,7 @@ class RoundReport:
     error: str = ""
     plan_file: str = ""
     images: ImagesDone | None = None
+    health: str = ""  # how the wait for health ended ("current: 3 Current"); "" if none
 
     @property
     def exit_code(self) -> int:
@@ -143,6 +151,7 @@ class _Outcome:
     counts: tuple[int, int, int] = (0, 0, 0)  # added, changed, deleted
     error: str = ""
     plan_file: str = ""
+    health: str = ""
 
 
 class Watcher:
@@ -251,6 +260,7 @@ class Watcher:
             error=outcome.error,
             plan_file=outcome.plan_file,
             images=images,
+            health=outcome.health,
         )
         try:
             if cluster is not None and self._stack and self._namespace:
@@ -321,12 +331,13 @@ class Watcher:
         self, cluster: Cluster, source_options: SourceSpec, source: Source, status: WatchStatus
     ) -> _Outcome:
         target = Target(self._stack, self._namespace)
-        plan = make_plan(cluster, source, target, self._options.planning).plan
+        run = make_plan(cluster, source, target, self._options.planning)
+        plan, stack_objects = run.plan, list(run.gathered.desired)
         summary = plan.summary
         counts = (summary.add, summary.change, summary.delete)
         if not plan.has_changes:
             done = dataclasses.replace(status.without_pending(), applied=source.commit)
-            return _Outcome(RoundResult.UNCHANGED, done)
+            return self._with_health(cluster, stack_objects, _Outcome(RoundResult.UNCHANGED, done))
         mode = self._options.mode
         if mode is AutoApply.NONE or (mode is AutoApply.SAFE and plan.has_destruction):
             return self._store_pending(plan, status, counts)
@@ -344,12 +355,47 @@ class Watcher:
             plan,
             source_options,
             self._options.planning,
-            ApplyOptions(allow_replace=mode is AutoApply.ALL, who=self._who),
+            ApplyOptions(
+                allow_replace=mode is AutoApply.ALL,
+                who=self._who,
+                wait=True,
+                timeout=self._options.health_timeout,
+            ),
             hooks,
             state_namespace=self._namespace,
             lock_timeout=self._options.lock_timeout,
         )
-        return _applied(report, status, source.commit, failures)
+        outcome = _applied(report, status, source.commit, failures)
+        if outcome.result is not RoundResult.APPLIED:
+            return outcome
+        return self._with_health(cluster, stack_objects, outcome, report.health)
+
+    def _with_health(
+        self,
+        cluster: Cluster,
+        keys: list[ObjectKey],
+        outcome: _Outcome,
+        known: HealthReport | None = None,
+    ) -> _Outcome:
+        """The round's outcome once the stack's objects are Current (or the wait timed
+        out: a rollout may take longer than a round, the next one looks again), or failed
+        naming the Failed objects (``known``: the apply's own wait, when it ended so)."""
+        health = known
+        if health is None or health.healthy:
+            timeout = self._options.health_timeout
+            health = wait_healthy(cluster, keys, timeout, stop=self._stop)
+        record = health.record()
+        status = dataclasses.replace(outcome.status, health=record) if outcome.status else None
+        if health.outcome in (WaitOutcome.CURRENT, WaitOutcome.TIMED_OUT):
+            return dataclasses.replace(outcome, status=status, health=record)
+        result = (
+            RoundResult.INTERRUPTED
+            if health.outcome is WaitOutcome.INTERRUPTED
+            else RoundResult.FAILED
+        )
+        problems = "; ".join(o.describe() for o in health.problems)
+        error = _clip(f"health {health.outcome.value}: {problems}")
+        return _Outcome(result, status, outcome.counts, error=error, health=record)
 
     def _store_pending(
         self, plan: Plan, status: WatchStatus, counts: tuple[int, int, int]
@@ -384,6 +430,7 @@ class Watcher:
             time=now_stamp(),
             summary=f"{report.add} to add, {report.change} to change, {report.delete} to delete",
             sync_done=request or (base.sync_done if base else ""),
+            health=outcome.health,
         )
         if self._once is not None:
             status = self._liveness(status, running=not self._once)
