@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from kgit.cluster.errors import UnknownKindError
 from kgit.errors import ClusterError
 from kgit.health import Health, Status, compute_evidence, compute_health
-from kgit.health.wait import HealthReport, ObjectHealth, WaitOutcome, decide_wait
+from kgit.health.wait import (
+    HealthReport,
+    ObjectHealth,
+    WaitOutcome,
+    await_first_status,
+    decide_wait,
+)
 
 if TYPE_CHECKING:
     import threading
@@ -90,7 +96,9 @@ def wait_healthy(
     seen: dict[ObjectKey, tuple[Health, dict[str, Any] | None]] = {}
     told: dict[ObjectKey, str] = {}
     while True:
-        seen |= read_health(cluster, [k for k in wanted if _not_current(seen.get(k))])
+        waited = time.monotonic() - started
+        read = read_health(cluster, [k for k in wanted if _not_current(seen.get(k))])
+        seen |= {k: (await_first_status(obj, h, waited), obj) for k, (h, obj) in read.items()}
         for key in wanted:
             health = seen[key][0]
             if progress is not None and health.status is not Status.CURRENT:

@@ -10,14 +10,12 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from kgit.health.model import Status
+from kgit.health.model import Health, Status
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from kgit.health.model import Health
+    from collections.abc import Iterable, Mapping
 
 
 class WaitOutcome(enum.Enum):
@@ -96,6 +94,28 @@ _SEVERITY = (
     Status.IN_PROGRESS,
     Status.CURRENT,
 )
+
+
+# How long a wait gives a custom resource's controller to write a first status.
+STATUS_GRACE = 5.0
+
+
+def await_first_status(obj: Mapping[str, Any] | None, health: Health, waited: float) -> Health:
+    """``health``, or InProgress while a custom resource has no status at all and the wait
+    is younger than ``STATUS_GRACE`` seconds.
+
+    kstatus calls a custom resource without conditions Current, so a wait that reads it
+    before its controller first wrote (``Ready=False``) would end at once; Flux and kapp
+    share the caveat. Built-in kinds (the core group, ``apps``, ``*.k8s.io``…) are left
+    alone: their rules know what their status means.
+    """
+    if obj is None or health.status is not Status.CURRENT or waited >= STATUS_GRACE:
+        return health
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    built_in = "." not in group or group.endswith(".k8s.io")
+    if built_in or obj.get("status"):
+        return health
+    return Health(Status.IN_PROGRESS, "NoStatusYet", "no status from its controller yet")
 
 
 def decide_wait(healths: Iterable[Health]) -> WaitOutcome | None:
