@@ -33,6 +33,10 @@ def test_demo_runs_green(kubeconfig: str) -> None:
         "$ kgit apply",
         "$ kgit plan",
         "$ kgit apply",
+        "$ kgit status",
+        "$ kgit apply",
+        "$ kgit status",
+        "$ kgit apply",
         "$ kgit plan",
         "$ kgit apply",
         "$ kgit plan",
@@ -44,6 +48,9 @@ def test_demo_runs_green(kubeconfig: str) -> None:
         "Plan: 0 to add, 1 to change, 0 to delete.",
         "Plan: 0 to add, 0 to change, 1 to delete.",
         "No changes.",
+        "Health: 3 Current",
+        "rollout failed: ProgressDeadlineExceeded; pod nginx-",
+        "ImagePullBackOff (nginx:v3)",
         "Demo complete",
     ):
         assert summary in done.stdout
