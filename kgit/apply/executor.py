@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from kgit.apply.model import ApplyReport, ObjectResult, Result
 from kgit.apply.takeover import take_over_note
+from kgit.apply.waits import blocked_by_dependencies, dependencies_of, wait_for_applied
 from kgit.cluster.errors import ApiError
-from kgit.cluster.health import wait_healthy
 from kgit.cluster.waiters import wait_established, wait_gone
 from kgit.errors import ApplyError, KgitError
 from kgit.manifests.applied import applied_form
@@ -28,7 +28,7 @@ from kgit.manifests.normalize import (
     with_source_annotation,
 )
 from kgit.plan.compute import ignored_fields
-from kgit.plan.depends import compute_dependencies, dependency_steps
+from kgit.plan.depends import dependency_steps
 from kgit.plan.inputs import RecordedObject
 from kgit.plan.model import Action, Reason
 from kgit.plan.order import is_removal
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from kgit.apply.model import ApplyOptions
     from kgit.cluster.client import Cluster
-    from kgit.health.wait import HealthReport
     from kgit.manifests.keys import ObjectKey
     from kgit.manifests.normalize import SensitiveRule
     from kgit.plan.model import ObjectChange, Plan
@@ -56,8 +55,6 @@ CRD_KEY = ("apiextensions.k8s.io", "CustomResourceDefinition")
 # Managers a client-side `kubectl apply` leaves behind; while they co-own fields, removing
 # a field from Git would not remove it from the cluster.
 CLIENT_SIDE_MANAGERS = ("kubectl-client-side-apply", "before-first-apply")
-# What --wait waits for: the objects this apply wrote.
-_WAITED = (Result.CREATED, Result.UPDATED, Result.ADOPTED, Result.REPLACED)
 _PAST = {
     Action.CREATE: Result.CREATED,
     Action.UPDATE: Result.UPDATED,
@@ -153,7 +150,7 @@ def apply_plan(
     the history entry say how the wait ended.
     """
     check_allowed(plan, options)
-    depends = _dependencies(cluster, desired) if options.wait else {}
+    depends = dependencies_of(cluster, desired) if options.wait else {}
     steps = list(batches(plan.changes, depends))
     journal = _Journal(cluster, handle)
     key = handle.state.hmac_key
@@ -204,7 +201,7 @@ def apply_plan(
                 )
             if ahead != before:
                 journal.save(ahead)
-            blocked = _blocked(cluster, batch, depends, options, progress, stop)
+            blocked = blocked_by_dependencies(cluster, batch, depends, options, progress, stop)
             ready = [c for c in batch if c.key not in blocked]
             done = dict(zip((c.key for c in ready), pool.map(one, ready), strict=True))
             outcomes = [blocked.get(c.key) or done[c.key] for c in batch]
@@ -219,7 +216,7 @@ def apply_plan(
             journal.save(after)
 
     if options.wait and not report.interrupted:
-        report.health = _wait_for_health(cluster, report, options, progress, stop)
+        report.health = wait_for_applied(cluster, report, options, progress, stop)
     entry = HistoryEntry(
         serial=journal.handle.serial + (0 if journal.bumped else 1),
         plan_digest=digest.result(),
@@ -241,58 +238,6 @@ def apply_plan(
     )
     report.serial = journal.handle.serial
     return report
-
-
-def _dependencies(
-    cluster: Cluster, desired: Mapping[ObjectKey, dict[str, Any]]
-) -> dict[ObjectKey, tuple[ObjectKey, ...]]:
-    """The ``kgit.dev/depends-on`` of the desired objects, kinds' groups from discovery."""
-
-    def group_of(kind: str) -> str | None:
-        groups = [r.group for r in cluster.resources() if r.kind == kind]
-        # A kind served by several groups (Event) means its core one, as kubectl does.
-        return "" if "" in groups else (groups[0] if groups else None)
-
-    return compute_dependencies(desired, group_of)
-
-
-def _blocked(
-    cluster: Cluster,
-    batch: list[ObjectChange],
-    depends: Mapping[ObjectKey, tuple[ObjectKey, ...]],
-    options: ApplyOptions,
-    progress: Callable[[str], None] | None,
-    stop: threading.Event | None,
-) -> dict[ObjectKey, ObjectResult]:
-    """Wait until what the batch's objects depend on is Current; a failed result for each
-    object whose dependencies are not (it is not applied)."""
-    waits = {c.key: depends.get(c.key, ()) for c in batch if not is_removal(c)}
-    needed = [dep for deps in waits.values() for dep in deps]
-    if not needed:
-        return {}
-    health = wait_healthy(cluster, needed, options.timeout, progress=progress, stop=stop)
-    troubled = {o.subject: o for o in health.problems}
-    blocked = {}
-    for key, deps in waits.items():
-        reasons = [troubled[d.subject].describe() for d in deps if d.subject in troubled]
-        if reasons:
-            message = f"not applied: waits for {'; '.join(reasons)} ({health.outcome.value})"
-            blocked[key] = ObjectResult(key, Result.FAILED, message)
-    return blocked
-
-
-def _wait_for_health(
-    cluster: Cluster,
-    report: ApplyReport,
-    options: ApplyOptions,
-    progress: Callable[[str], None] | None,
-    stop: threading.Event | None,
-) -> HealthReport | None:
-    """Wait until every created, updated, adopted or replaced object is Current."""
-    keys = [r.key for r in report.results if r.result in _WAITED]
-    if not keys:
-        return None
-    return wait_healthy(cluster, keys, options.timeout, progress=progress, stop=stop)
 
 
 def _outcome(report: ApplyReport) -> str:

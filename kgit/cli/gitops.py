@@ -105,7 +105,7 @@ def sync(options: SyncOptions) -> int:
     """
     from kgit.render.watch import render_round_end
     from kgit.services.gitops import sync_here, sync_remote
-    from kgit.watch.loop import exit_code_of
+    from kgit.watch.rounds import exit_code_of
 
     if options.local:
         report = sync_here(options)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from kgit.redact import redact_url
-from kgit.watch.loop import RoundResult
+from kgit.watch.rounds import RoundResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

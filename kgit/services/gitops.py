@@ -20,8 +20,9 @@ from kgit.services.target import resolve_target
 from kgit.watch.images import ImageWatchOptions
 from kgit.watch.install import DEFAULT_IMAGE, render_install
 from kgit.watch.install import InstallOptions as InstallSettings
-from kgit.watch.loop import RoundResult, Watcher
+from kgit.watch.loop import Watcher
 from kgit.watch.loop import WatchOptions as WatchSettings
+from kgit.watch.rounds import RoundResult
 from kgit.watch.sync import find_watched_stack, sync_watcher
 
 if TYPE_CHECKING:

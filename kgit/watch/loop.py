@@ -16,7 +16,6 @@ Between rounds the watcher polls its status ConfigMap every second for a
 from __future__ import annotations
 
 import dataclasses
-import enum
 import random
 import time
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from typing import TYPE_CHECKING
 from kgit.apply.model import ApplyOptions, Result
 from kgit.cluster.health import wait_healthy
 from kgit.errors import KgitError
-from kgit.health.wait import WaitOutcome
 from kgit.plan.store import default_plan_path, plan_digest, plan_to_json, write_plan
 from kgit.services.apply import ApplyHooks, apply_stored
 from kgit.services.options import PlanningOptions, TargetOptions
@@ -39,6 +37,14 @@ from kgit.state.store import STATE_NAMESPACE
 from kgit.watch.images import ImagesDone, update_images
 from kgit.watch.modes import AutoApply
 from kgit.watch.remote import open_remote
+from kgit.watch.rounds import (
+    RoundOutcome,
+    RoundResult,
+    applied_outcome,
+    clip,
+    exit_code_of,
+    judge_health,
+)
 from kgit.watch.status import (
     WatchStatus,
     now_stamp,
@@ -53,7 +59,7 @@ if TYPE_CHECKING:
     import threading
     from collections.abc import Callable
 
-    from kgit.apply.model import ApplyReport, ObjectResult
+    from kgit.apply.model import ObjectResult
     from kgit.cluster import Cluster
     from kgit.health.wait import HealthReport
     from kgit.manifests.keys import ObjectKey
@@ -61,34 +67,6 @@ if TYPE_CHECKING:
     from kgit.source.read import Source, SourceSpec
     from kgit.watch.images import ImageWatchOptions
     from kgit.watch.remote import RemoteOptions
-
-_MAX_ERROR = 2000
-
-
-class RoundResult(enum.Enum):
-    """How a round ended."""
-
-    UNCHANGED = "unchanged"
-    APPLIED = "applied"
-    PENDING = "pending"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-
-# `kgit watch --once` exit codes, for cron: 0 the cluster equals Git, 1 the round failed
-# (or was cut short), 2 changes wait for approval.
-_EXIT_CODES = {
-    RoundResult.UNCHANGED: 0,
-    RoundResult.APPLIED: 0,
-    RoundResult.PENDING: 2,
-    RoundResult.FAILED: 1,
-    RoundResult.INTERRUPTED: 1,
-}
-
-
-def exit_code_of(result: RoundResult) -> int:
-    """The exit code for a round that ended with ``result`` (``--once``, ``kgit sync``)."""
-    return _EXIT_CODES[result]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +118,6 @@ class RoundReport:
     def exit_code(self) -> int:
         """``kgit watch --once``'s exit code: 0 in sync, 1 failed, 2 changes pending."""
         return exit_code_of(self.result)
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """What planning and applying gave, before the round is timed and logged."""
-
-    result: RoundResult
-    status: WatchStatus | None  # None: the round failed before the status was read
-    counts: tuple[int, int, int] = (0, 0, 0)  # added, changed, deleted
-    error: str = ""
-    plan_file: str = ""
-    health: str = ""
 
 
 class Watcher:
@@ -242,10 +208,10 @@ class Watcher:
             status = self._begin(cluster, source_options, source, commit, request)
             outcome = self._plan_and_apply(cluster, source_options, source, status)
         except KgitError as err:
-            outcome = _Outcome(RoundResult.FAILED, status, error=_clip(str(err)))
+            outcome = RoundOutcome(RoundResult.FAILED, status, error=clip(str(err)))
         except Exception as err:  # a watcher outlives any one round's surprise
             message = f"unexpected {type(err).__name__}: {err}"
-            outcome = _Outcome(RoundResult.FAILED, status, error=_clip(message))
+            outcome = RoundOutcome(RoundResult.FAILED, status, error=clip(message))
         report = RoundReport(
             result=outcome.result,
             started=started,
@@ -267,7 +233,7 @@ class Watcher:
                 self._finish(cluster, outcome, report, request)
         except KgitError as err:
             report = dataclasses.replace(
-                report, error=_clip(f"{report.error}; status: {err}".lstrip("; "))
+                report, error=clip(f"{report.error}; status: {err}".lstrip("; "))
             )
         finally:
             if cluster is not None:
@@ -291,9 +257,9 @@ class Watcher:
                 self._quiet_connect,
             )
         except KgitError as err:
-            return ImagesDone(errors=(_clip(str(err)),))
+            return ImagesDone(errors=(clip(str(err)),))
         except Exception as err:  # image automation must never keep Git from the cluster
-            return ImagesDone(errors=(_clip(f"unexpected {type(err).__name__}: {err}"),))
+            return ImagesDone(errors=(clip(f"unexpected {type(err).__name__}: {err}"),))
 
     def _quiet_connect(self) -> Cluster:
         """A connection for light reads beside the round's: no probe, one worker."""
@@ -329,7 +295,7 @@ class Watcher:
 
     def _plan_and_apply(
         self, cluster: Cluster, source_options: SourceSpec, source: Source, status: WatchStatus
-    ) -> _Outcome:
+    ) -> RoundOutcome:
         target = Target(self._stack, self._namespace)
         run = make_plan(cluster, source, target, self._options.planning)
         plan, stack_objects = run.plan, list(run.gathered.desired)
@@ -337,12 +303,14 @@ class Watcher:
         counts = (summary.add, summary.change, summary.delete)
         if not plan.has_changes:
             done = dataclasses.replace(status.without_pending(), applied=source.commit)
-            return self._with_health(cluster, stack_objects, _Outcome(RoundResult.UNCHANGED, done))
+            return self._with_health(
+                cluster, stack_objects, RoundOutcome(RoundResult.UNCHANGED, done)
+            )
         mode = self._options.mode
         if mode is AutoApply.NONE or (mode is AutoApply.SAFE and plan.has_destruction):
             return self._store_pending(plan, status, counts)
         if self._stop.is_set():
-            return _Outcome(RoundResult.INTERRUPTED, status, error="stopped before applying")
+            return RoundOutcome(RoundResult.INTERRUPTED, status, error="stopped before applying")
         failures: list[ObjectResult] = []
         hooks = ApplyHooks(
             progress=lambda _: None,
@@ -365,7 +333,7 @@ class Watcher:
             state_namespace=self._namespace,
             lock_timeout=self._options.lock_timeout,
         )
-        outcome = _applied(report, status, source.commit, failures)
+        outcome = applied_outcome(report, status, source.commit, failures)
         if outcome.result is not RoundResult.APPLIED:
             return outcome
         return self._with_health(cluster, stack_objects, outcome, report.health)
@@ -374,37 +342,25 @@ class Watcher:
         self,
         cluster: Cluster,
         keys: list[ObjectKey],
-        outcome: _Outcome,
+        outcome: RoundOutcome,
         known: HealthReport | None = None,
-    ) -> _Outcome:
-        """The round's outcome once the stack's objects are Current (or the wait timed
-        out: a rollout may take longer than a round, the next one looks again), or failed
-        naming the Failed objects (``known``: the apply's own wait, when it ended so)."""
+    ) -> RoundOutcome:
+        """The round's outcome once the stack's objects are Current (``known``: the apply's
+        own wait, kept when it did not end healthy): see :func:`judge_health`."""
         health = known
         if health is None or health.healthy:
             timeout = self._options.health_timeout
             health = wait_healthy(cluster, keys, timeout, stop=self._stop)
-        record = health.record()
-        status = dataclasses.replace(outcome.status, health=record) if outcome.status else None
-        if health.outcome in (WaitOutcome.CURRENT, WaitOutcome.TIMED_OUT):
-            return dataclasses.replace(outcome, status=status, health=record)
-        result = (
-            RoundResult.INTERRUPTED
-            if health.outcome is WaitOutcome.INTERRUPTED
-            else RoundResult.FAILED
-        )
-        problems = "; ".join(o.describe() for o in health.problems)
-        error = _clip(f"health {health.outcome.value}: {problems}")
-        return _Outcome(result, status, outcome.counts, error=error, health=record)
+        return judge_health(outcome, health)
 
     def _store_pending(
         self, plan: Plan, status: WatchStatus, counts: tuple[int, int, int]
-    ) -> _Outcome:
+    ) -> RoundOutcome:
         """Keep the plan for a person: under plans/ and in the status (once per plan)."""
         digest = plan_digest(dataclasses.replace(plan, created_at=""))
         kept = status.pending_file
         if status.pending_digest == digest and kept and Path(kept).is_file():
-            return _Outcome(RoundResult.PENDING, status, counts, plan_file=kept)
+            return RoundOutcome(RoundResult.PENDING, status, counts, plan_file=kept)
         path = self._options.plans_dir / default_plan_path(plan.stack, datetime.now(UTC)).name
         write_plan(plan, path)
         pending = dataclasses.replace(
@@ -414,10 +370,10 @@ class Watcher:
             pending_digest=digest,
             pending_plan=pack_plan(plan_to_json(plan)),
         )
-        return _Outcome(RoundResult.PENDING, pending, counts, plan_file=str(path))
+        return RoundOutcome(RoundResult.PENDING, pending, counts, plan_file=str(path))
 
     def _finish(
-        self, cluster: Cluster, outcome: _Outcome, report: RoundReport, request: str
+        self, cluster: Cluster, outcome: RoundOutcome, report: RoundReport, request: str
     ) -> None:
         """Write the round's result into the status, keeping what it did not learn."""
         base = outcome.status or read_status(cluster, self._namespace, self._stack)
@@ -445,36 +401,3 @@ class Watcher:
         options = self._options
         delay = options.interval * random.uniform(1 - options.jitter, 1 + options.jitter)
         return self._sync.wait(delay, self._stack, self._namespace)
-
-
-def _applied(
-    report: ApplyReport, status: WatchStatus, commit: str, failures: list[ObjectResult]
-) -> _Outcome:
-    counts = (
-        report.count(Result.CREATED, Result.REPLACED),
-        report.count(Result.UPDATED, Result.ADOPTED),
-        report.count(Result.DELETED, Result.REPLACED),
-    )
-    if report.interrupted:
-        return _Outcome(
-            RoundResult.INTERRUPTED,
-            status,
-            counts,
-            error=f"stopped after {len(report.results)} objects; the state records them",
-        )
-    if failures:
-        detail = "; ".join(f"{r.key.subject}: {r.message}" for r in failures)
-        return _Outcome(
-            RoundResult.FAILED,
-            status,
-            counts,
-            error=_clip(f"{len(failures)} objects failed: {detail}"),
-        )
-    return _Outcome(
-        RoundResult.APPLIED, dataclasses.replace(status.without_pending(), applied=commit), counts
-    )
-
-
-def _clip(text: str) -> str:
-    one_line = " ".join(text.split())
-    return one_line if len(one_line) <= _MAX_ERROR else one_line[: _MAX_ERROR - 1] + "…"

@@ -137,3 +137,26 @@ class Terminal:
             return False
         self.output += data.decode(errors="replace").replace("\r\n", "\n")
         return True
+
+
+def crd(group: str, *, status: bool = False) -> dict[str, Any]:
+    """A namespaced ``Widget`` kind in ``group``, any spec accepted; with ``status``, a
+    status subresource (any status accepted) for a controller to write."""
+    preserve = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    schema = {"type": "object", "properties": {"spec": preserve}}
+    version: dict[str, Any] = {"name": "v1", "served": True, "storage": True}
+    if status:
+        schema["properties"] = {"spec": preserve, "status": preserve}
+        version["subresources"] = {"status": {}}
+    version["schema"] = {"openAPIV3Schema": schema}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [version],
+        },
+    }

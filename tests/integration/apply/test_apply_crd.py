@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from applylib import actions, resource
+from applylib import actions, crd, resource
 from kgitlib import namespace, wait_for
 
 from kgit.cluster import CRD
@@ -16,34 +16,6 @@ if TYPE_CHECKING:
     from kgit.cluster import Cluster
 
 pytestmark = pytest.mark.integration
-
-
-def crd(group: str) -> dict[str, Any]:
-    """A namespaced ``Widget`` kind in ``group``, any spec accepted."""
-    schema = {
-        "type": "object",
-        "properties": {
-            "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-        },
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                }
-            ],
-        },
-    }
 
 
 def widget(group: str, ns: str, name: str, size: int) -> dict[str, Any]:

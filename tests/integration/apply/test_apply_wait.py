@@ -13,6 +13,7 @@ from kgitlib import deployment, namespace
 
 if TYPE_CHECKING:
     from applylib import Stack
+    from kgitlib import Run
 
     from kgit.cluster import Cluster
 
@@ -56,13 +57,18 @@ def replicasets_by_image(cluster: Cluster, ns: str) -> dict[str, dict[str, Any]]
     return {rs["spec"]["template"]["spec"]["containers"][0]["image"]: rs for rs in sets}
 
 
+def apply_v1(stack: Stack) -> Run:
+    """The stack's namespace and web at nginx:v1, applied with --wait."""
+    stack.write("web.yaml", namespace(stack.name), web(stack.name, "nginx:v1"))
+    stack.repo.commit("v1")
+    return stack.apply("--wait", "--wait-timeout", "90s")
+
+
 def test_wait_returns_once_the_rollout_from_v1_to_v2_is_done(
     stack: Stack, cluster: Cluster
 ) -> None:
     ns = stack.name
-    stack.write("web.yaml", namespace(ns), web(ns, "nginx:v1"))
-    stack.repo.commit("v1")
-    first = stack.apply("--wait", "--wait-timeout", "90s")
+    first = apply_v1(stack)
     assert "Health: 2 Current" in first.stdout, first.output
 
     stack.write("web.yaml", namespace(ns), web(ns, "nginx:v2"))
@@ -101,9 +107,7 @@ def test_status_shows_drift_and_exits_1_when_an_object_is_not_current(
     stack: Stack, cluster: Cluster
 ) -> None:
     ns = stack.name
-    stack.write("web.yaml", namespace(ns), web(ns, "nginx:v1"))
-    stack.repo.commit("v1")
-    stack.apply("--wait", "--wait-timeout", "90s")
+    apply_v1(stack)
     deployments = resource(cluster, "apps", "Deployment")
     # Someone scales it by hand to a number it cannot reach, and deletes nothing.
     cluster.merge_patch(

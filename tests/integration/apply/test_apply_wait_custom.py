@@ -8,7 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
-from applylib import Terminal, resource
+from applylib import Terminal, crd, resource
 from kgitlib import configmap, namespace
 from kubernetes import client, config
 
@@ -25,30 +25,6 @@ pytestmark = pytest.mark.integration
 
 GROUP, VERSION, PLURAL = "health.kgit.dev", "v1", "widgets"
 READY_AFTER = 3.0
-
-
-def crd() -> dict[str, Any]:
-    """Widgets: a namespaced kind with a status subresource."""
-    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{PLURAL}.{GROUP}"},
-        "spec": {
-            "group": GROUP,
-            "scope": "Namespaced",
-            "names": {"plural": PLURAL, "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": VERSION,
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "schema": {"openAPIV3Schema": schema},
-                }
-            ],
-        },
-    }
 
 
 def widget(ns: str, name: str, size: int, **annotations: str) -> dict[str, Any]:
@@ -111,7 +87,7 @@ class WidgetController:
 @pytest.fixture
 def controller(stack: Stack, cluster: Cluster) -> Iterator[WidgetController]:
     """The CRD (applied by the test) and a controller running for the stack's namespace."""
-    cluster.server_side_apply(crd())
+    cluster.server_side_apply(crd(GROUP, status=True))
     wait_established(cluster, f"{PLURAL}.{GROUP}", 30)  # served before the controller lists
     running = WidgetController(stack.kubeconfig, stack.name)
     running.thread.start()
@@ -140,7 +116,7 @@ def test_a_custom_resource_is_waited_for_until_ready(
 
 def test_a_stale_observed_generation_is_in_progress(stack: Stack, cluster: Cluster) -> None:
     ns = stack.name
-    cluster.server_side_apply(crd())
+    cluster.server_side_apply(crd(GROUP, status=True))
     wait_established(cluster, f"{PLURAL}.{GROUP}", 30)
     stack.write("w.yaml", namespace(ns), widget(ns, "one", 1))
     stack.repo.commit("one")
