@@ -8,7 +8,7 @@ without faults converges.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from faultproxy import Fault, FaultProxy
@@ -45,6 +45,12 @@ BOOKKEEPING = (
 )  # fmt: skip
 
 
+def _changes(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    # The Deployment controller and kwok update the Deployment's status while its pods
+    # come up, so its resourceVersion moves between two plans without any fault.
+    return [{k: v for k, v in c.items() if k != "live_resource_version"} for c in plan["changes"]]
+
+
 @pytest.fixture
 def proxy(kubeconfig: str, controlplane: ModuleType, tmp_path: Path) -> Iterator[FaultProxy]:
     """A fault proxy in front of the session's API server, faithful until told otherwise."""
@@ -76,7 +82,7 @@ def test_plan_and_apply_under_ten_percent_faults(
         for run in plans:
             assert_clean(run)
             if run.code == 0:
-                assert run.json()["changes"] == expected.json()["changes"]
+                assert _changes(run.json()) == _changes(expected.json())
         assert sum(run.code == 0 for run in plans) >= 3, [run.stderr for run in plans]
         assert sum(proxy.injected.values()) > 15, proxy.injected
 
