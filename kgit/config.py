@@ -39,6 +39,7 @@ _KEYS = (
     "releases",
     "kustomize",
     "helm",
+    "sops",
 )
 _RELEASE_KEYS = (
     "name",
@@ -57,6 +58,9 @@ _HOOK_CHOICES = ("skip", "apply")
 _MATCH_KEYS = ("group", "kind", "namespace", "name")
 _RULE_KEYS = (*_MATCH_KEYS, "fields", "reason")
 _SENSITIVE_KEYS = (*_MATCH_KEYS, "keys", "reason")
+_SOPS_KEYS = ("kinds",)
+# A kind as kubectl spells a resource with its group: ``ConfigMap``, ``Widget.example.com``.
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,8 @@ class Config:
     """The settings of one stack; every field has the default used without ``kgit.yaml``.
 
     ``paths`` empty means the whole repository; ``max_delete`` None means the default cap
-    (a share of the stack) applies.
+    (a share of the stack) applies. ``sops_kinds`` are the kinds besides Secrets that may
+    be SOPS-encrypted (``Kind``, or ``Kind.group`` outside the core group).
     """
 
     stack: str | None = None
@@ -77,6 +82,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     releases: tuple[Release, ...] = ()
     tools: ToolSettings = ToolSettings()
+    sops_kinds: tuple[str, ...] = ()
 
 
 def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
@@ -128,6 +134,8 @@ def load_config(text: str | None, name: str = CONFIG_FILE) -> Config:
             for i, node in enumerate(reader.sequence(fields["sensitive"], "sensitive"))
         )
     settings.update(_render_settings(reader, fields))
+    if "sops" in fields:
+        settings["sops_kinds"] = reader.sops_kinds(fields["sops"])
     return Config(**settings)
 
 
@@ -257,6 +265,19 @@ class _Reader:
                     fields["keys"], f"{key}.keys", "must list at least one key (omit it for all)"
                 )
         return SensitiveRule(keys=keys, reason=self.reason(fields, key), **self.match(fields, key))
+
+    def sops_kinds(self, node: Node) -> tuple[str, ...]:
+        """``sops.kinds``: the kinds besides Secrets that may be encrypted."""
+        fields = self.mapping(node, "sops", _SOPS_KEYS)
+        kinds: list[str] = []
+        if "kinds" not in fields:
+            return ()
+        for i, item in enumerate(self.sequence(fields["kinds"], "sops.kinds")):
+            kind = self.string(item, f"sops.kinds[{i}]")
+            if not _KIND.fullmatch(kind):
+                raise self.error(item, f"sops.kinds[{i}]", f"{kind!r} must be Kind or Kind.group")
+            kinds.append(kind)
+        return tuple(kinds)
 
     def match(self, fields: dict[str, Node], key: str) -> dict[str, str]:
         """The object patterns of a rule (group, kind, namespace, name)."""

@@ -62,3 +62,8 @@ class WatchError(KgitError):
 class RenderError(KgitError):
     """A Kustomize directory, a Helm chart or a generator could not be rendered, or the
     tool to render it is missing."""
+
+
+class DecryptionError(ManifestError):
+    """A SOPS-encrypted file could not be decrypted, or may not be; names the file and its
+    recipients, never its content."""

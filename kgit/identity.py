@@ -118,23 +118,9 @@ def ensure_identity(cluster: Cluster, namespace: str, *, regenerate: bool = Fals
     }
     subject = f"Secret/{namespace}/{IDENTITY_SECRET}"
     if secret is None:
-        _ensure_namespace(cluster, namespace)
-        body = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "type": "Opaque",
-            "metadata": {
-                "name": IDENTITY_SECRET,
-                "namespace": namespace,
-                "labels": {
-                    "app.kubernetes.io/name": "kgit",
-                    "app.kubernetes.io/managed-by": "kgit",
-                },
-            },
-            "data": data,
-        }
+        ensure_namespace(cluster, namespace)
         try:
-            cluster.create(SECRET, body)
+            cluster.create(SECRET, own_secret(IDENTITY_SECRET, namespace, data))
         except AlreadyExistsError:
             # Someone else created it between our read and write: theirs is the key.
             return ensure_identity(cluster, namespace)
@@ -148,7 +134,23 @@ def ensure_identity(cluster: Cluster, namespace: str, *, regenerate: bool = Fals
     return Identity(namespace, private, public, created=True)
 
 
-def _ensure_namespace(cluster: Cluster, namespace: str) -> None:
+def own_secret(name: str, namespace: str, data: dict[str, str]) -> dict[str, Any]:
+    """A Secret of kgit's own (a key it keeps), labelled as kgit's, holding ``data``."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/name": "kgit", "app.kubernetes.io/managed-by": "kgit"},
+        },
+        "data": data,
+    }
+
+
+def ensure_namespace(cluster: Cluster, namespace: str) -> None:
+    """Create ``namespace`` unless it exists (or someone creates it meanwhile)."""
     if cluster.get(NAMESPACE, None, namespace) is not None:
         return
     with contextlib.suppress(AlreadyExistsError):

@@ -9,7 +9,13 @@ import typer
 from kgit.cli.command import verb
 from kgit.cli.output import echo
 from kgit.flags import TableFormat
-from kgit.services.verbs_gitops import IdentityOptions, InstallOptions, SyncOptions, WatchOptions
+from kgit.services.verbs_gitops import (
+    IdentityOptions,
+    InstallOptions,
+    SopsKeyOptions,
+    SyncOptions,
+    WatchOptions,
+)
 
 if TYPE_CHECKING:
     from kgit.watch.loop import RoundReport
@@ -34,6 +40,40 @@ def identity(options: IdentityOptions) -> int:
     if found.created:
         typer.echo(f"kgit: a new deploy key is in {found.subject}", err=True)
     echo(found.public_key)
+    return 0
+
+
+@verb(SopsKeyOptions)
+def sops_key(options: SopsKeyOptions) -> int:
+    """Print the age recipient of kgit's SOPS key, creating the key pair the first time.
+
+    The private key stays in the Secret kgit-sops-age; encrypt to the printed recipient
+    (sops --age, or .sops.yaml) and let the watcher decrypt with
+    kgit install --sops-age-secret kgit-sops-age (or kgit plan --sops-age-secret
+    kgit/kgit-sops-age). A rotation keeps the old key until --remove-old, so files
+    encrypted to either decrypt meanwhile.
+
+    Examples:
+
+      kgit sops-key --namespace kgit
+
+      sops encrypt --age "$(kgit sops-key)" --encrypted-regex '^(data|stringData)$' \
+        secret.yaml > secret.enc.yaml
+
+      kgit sops-key --regenerate          # rotate; then sops updatekeys every file
+
+      kgit sops-key --remove-old          # once no file is encrypted to the old key
+    """
+    from kgit.services.gitops import sops_key as ensure
+
+    found = ensure(options)
+    if found.created:
+        typer.echo(f"kgit: a new age key is in {found.subject}", err=True)
+    for recipient in found.removed:
+        typer.echo(f"kgit: removed the old key of {recipient}", err=True)
+    for recipient in found.old_recipients:
+        typer.echo(f"kgit: still kept: the old key of {recipient} (--remove-old)", err=True)
+    echo(found.recipient)
     return 0
 
 

@@ -96,6 +96,7 @@ def _register() -> None:
     state_app.command("rm")(state.rm)
     app.add_typer(state_app, name="state")
     app.command("identity")(gitops.identity)
+    app.command("sops-key")(gitops.sops_key)
     app.command("install")(gitops.install)
     app.command("watch")(gitops.watch)
     app.command("sync")(gitops.sync)

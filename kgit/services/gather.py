@@ -18,6 +18,7 @@ from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.normalize import normalize, normalize_live, object_digest, prepare_desired
 from kgit.manifests.resolve import crd_kinds, resolve_keys
 from kgit.plan.inputs import DesiredObject, LiveObject, PlanInputs
+from kgit.services.decryption import decrypted
 from kgit.state.store import load_state, save_state
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ def gather(
     for bad input, :class:`ClusterError` and :class:`StateError` for I/O failures.
     """
     say = progress or (lambda _: None)
+    # Decryption comes first: everything after it reads plain manifests (in memory only).
+    source = decrypted(cluster, source, planning.decryption)
     config = source.config
     discovery = cluster.resources()
     default_namespace = planning.default_namespace or config.default_namespace

@@ -17,6 +17,7 @@ from kgit.services.apply import stop_on_signals
 from kgit.services.connect import connect_cluster
 from kgit.services.source import remote_of
 from kgit.services.target import resolve_target
+from kgit.sops.keyring import ensure_sops_key
 from kgit.watch.images import ImageWatchOptions
 from kgit.watch.install import DEFAULT_IMAGE, render_install
 from kgit.watch.install import InstallOptions as InstallSettings
@@ -33,10 +34,12 @@ if TYPE_CHECKING:
     from kgit.services.verbs_gitops import (
         IdentityOptions,
         InstallOptions,
+        SopsKeyOptions,
         SyncOptions,
         WatchOptions,
         WatchRoundOptions,
     )
+    from kgit.sops.keyring import SopsKey
     from kgit.watch.loop import RoundReport
     from kgit.watch.remote import RemoteOptions
 
@@ -56,6 +59,17 @@ def deploy_key(options: IdentityOptions) -> Identity:
     """The deploy key's public half, created (or with ``--regenerate`` replaced) first."""
     with connect_cluster(options.cluster) as cluster:
         return ensure_identity(cluster, options.namespace, regenerate=options.regenerate)
+
+
+def sops_key(options: SopsKeyOptions) -> SopsKey:
+    """kgit's age key's recipient, created (or with ``--regenerate`` rotated) first."""
+    with connect_cluster(options.cluster) as cluster:
+        return ensure_sops_key(
+            cluster,
+            options.namespace,
+            regenerate=options.regenerate,
+            remove_old=options.remove_old,
+        )
 
 
 def install_objects(options: InstallOptions) -> list[dict[str, Any]]:
@@ -79,6 +93,7 @@ def install_objects(options: InstallOptions) -> list[dict[str, Any]]:
             namespaced=options.namespaced,
             known_hosts=hosts,
             insecure_skip_host_key_check=options.insecure_skip_host_key_check,
+            sops_age_secret=options.sops_age_secret,
         )
     )
 

@@ -123,8 +123,27 @@ class RegistryAccessOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class DecryptionOptions:
+    """The keys that decrypt SOPS-encrypted files. They change what is read, not what is
+    planned: a stored plan does not record them, ``kgit apply PLAN`` is given them again."""
+
+    sops_age_key_file: Path | None = flag(
+        "--sops-age-key-file",
+        envvar="SOPS_AGE_KEY_FILE",
+        help="An age key file (age-keygen's) that decrypts the SOPS-encrypted files.",
+        show_default=False,
+    )
+    sops_age_secret: str | None = flag(
+        "--sops-age-secret",
+        help="A Secret whose *.agekey entries hold age keys, as NAMESPACE/NAME "
+        "(kgit sops-key makes kgit/kgit-sops-age).",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class PlanningOptions:
-    """What changes the plan beyond the source; recorded in a stored plan."""
+    """What changes the plan beyond the source; recorded in a stored plan (but the keys
+    that decrypt the source, which change what is read)."""
 
     default_namespace: str | None = flag(
         "--default-namespace",
@@ -159,6 +178,7 @@ class PlanningOptions:
         "private copy of the commit, with a timeout and without your environment).",
         default=False,
     )
+    decryption: DecryptionOptions = group(DecryptionOptions)
 
 
 @dataclass(frozen=True, slots=True)

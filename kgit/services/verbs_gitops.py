@@ -48,6 +48,27 @@ class IdentityOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class SopsKeyOptions:
+    """``kgit sops-key``: kgit's age key for SOPS."""
+
+    namespace: str = flag(
+        "--namespace", "-n", help="Namespace of the age key Secret.", default=IDENTITY_NAMESPACE
+    )
+    regenerate: bool = flag(
+        "--regenerate",
+        help="Make a new key; the current one is kept (as an old key) until --remove-old.",
+        default=False,
+    )
+    remove_old: bool = flag(
+        "--remove-old",
+        help="Remove the keys kept from rotations (after every file is re-encrypted).",
+        default=False,
+    )
+    cluster: ClusterOptions = group(ClusterOptions)
+    view: VerboseOptions = group(VerboseOptions)
+
+
+@dataclass(frozen=True, slots=True)
 class InstallOptions:
     """``kgit install``: the manifests that run ``kgit watch`` in a cluster."""
 
@@ -81,6 +102,11 @@ class InstallOptions:
         show_default=False,
     )
     insecure_skip_host_key_check: bool = insecure_host_key_flag()
+    sops_age_secret: str | None = flag(
+        "--sops-age-secret",
+        help="A Secret in kgit's namespace whose *.agekey entries decrypt SOPS files "
+        "(kgit sops-key makes kgit-sops-age).",
+    )
     view: VerboseOptions = group(VerboseOptions)
 
 

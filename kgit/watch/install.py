@@ -44,7 +44,8 @@ class InstallOptions:
 
     ``known_hosts`` is the text of a known_hosts file for an SSH URL. ``namespaced``
     confines kgit to its own namespace (a Role instead of a ClusterRole; the state and
-    the objects live there too).
+    the objects live there too). ``sops_age_secret`` names the Secret in that namespace
+    whose age keys decrypt SOPS files.
     """
 
     git_url: str
@@ -58,6 +59,7 @@ class InstallOptions:
     namespaced: bool = False
     known_hosts: str = ""
     insecure_skip_host_key_check: bool = False
+    sops_age_secret: str | None = None
 
 
 def render_install(options: InstallOptions) -> list[dict[str, Any]]:
@@ -138,6 +140,10 @@ def watch_args(options: InstallOptions, *, ssh_checked: bool) -> list[str]:
         args += ["--known-hosts", f"{KNOWN_HOSTS_DIR}/known_hosts"]
     elif options.insecure_skip_host_key_check:
         args.append("--insecure-skip-host-key-check")
+    if options.sops_age_secret:
+        # Read through the API like the deploy key (the ServiceAccount may get Secrets),
+        # so a rotation needs no restart and no key is ever mounted as a file.
+        args += ["--sops-age-secret", f"{options.namespace}/{options.sops_age_secret}"]
     return args
 
 
