@@ -3,6 +3,7 @@ a namespace of a test's own."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,6 +13,7 @@ from kgit.cluster import NAMESPACE, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from types import ModuleType
 
     from kgit.cluster import Cluster
 
@@ -39,3 +41,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     running = Registry(tmp_path_factory.mktemp("registry"))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def sops_on_path(controlplane: ModuleType) -> str:
+    """The pinned sops (scripts/controlplane build) first on PATH, for kgit and the tests."""
+    directory = controlplane.sops_bin()
+    if not (directory / "sops").exists():
+        pytest.fail(f"{directory}/sops is missing (scripts/controlplane build)", pytrace=False)
+    os.environ["PATH"] = f"{directory}{os.pathsep}{os.environ['PATH']}"
+    return str(directory / "sops")
