@@ -12,7 +12,6 @@ and the state Secret's decoded contents hold none of its forms.
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import textwrap
 import uuid
@@ -20,14 +19,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
+from leaklib import leak_forms, state_contents
 
-from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
-from kgit.state.chunks import head_name
+from kgit.cluster import CONFIGMAP, NAMESPACE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from kgit.cluster import Cluster
 
 pytestmark = pytest.mark.integration
 
@@ -117,32 +115,6 @@ def typo_secret(ns: str, canary: str) -> str:
           password: {canary}
         """
     )
-
-
-def leak_forms(value: str) -> list[str]:
-    """The value and the ways it could leak: hex, and base64 at each byte alignment."""
-    raw = value.encode()
-    forms = [value, raw.hex()]
-    for shift in range(3):
-        # The middle of the base64 of the value after ``shift`` other bytes is stable.
-        encoded = base64.b64encode(b"\0" * shift + raw).decode()
-        forms.append(encoded[4:-4])
-    return forms
-
-
-def state_contents(cluster: Cluster, namespace: str, stack: str) -> str:
-    """Everything the state Secrets hold, decoded: annotations, index, the gzip payload."""
-    texts = []
-    selector = f"kgit.dev/state-stack={stack}"
-    for secret in cluster.list_kind(SECRET, namespace, label_selector=selector):
-        texts.append(json.dumps(secret["metadata"].get("annotations") or {}))
-        for value in (secret.get("data") or {}).values():
-            raw = base64.b64decode(value)
-            texts.append(raw.decode(errors="replace"))
-            if raw[:2] == b"\x1f\x8b":
-                texts.append(gzip.decompress(raw).decode())
-    assert texts, f"no state Secret {head_name(stack)}"
-    return "\n".join(texts)
 
 
 def test_the_canary_never_leaves_its_secrets(kubeconfig: str, unique: str, tmp_path: Path) -> None:
