@@ -122,10 +122,10 @@ def test_the_canary_never_leaves_the_encrypted_files(
             run(f"show {fmt}", "show", str(stored), "-f", fmt)
         assert "ConfigMap" in seen["plan text"] and "(sensitive value)" in seen["plan text"]
         # A stored plan is applied with the key given again: its commit is decrypted anew.
-        stored = str(tmp_path / "plans" / "create-json.json")
-        run("apply without key", "apply", stored, "--state-namespace", state_ns, code=1)
+        plan_file = str(tmp_path / "plans" / "create-json.json")
+        run("apply without key", "apply", plan_file, "--state-namespace", state_ns, code=1)
         assert "creds.yaml: cannot decrypt it (SOPS, encrypted for " in seen["apply without key"]
-        run("apply stored", "apply", stored, "--state-namespace", state_ns,
+        run("apply stored", "apply", plan_file, "--state-namespace", state_ns,
             "--sops-age-key-file", str(mine.path))  # fmt: skip
         with cluster_for(kubeconfig) as cluster:
             settings = cluster.get(CONFIGMAP, ns, "settings")
