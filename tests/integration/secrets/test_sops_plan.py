@@ -178,3 +178,51 @@ def test_reencryption_plans_nothing_and_a_changed_value_only_its_key(
     finally:
         with cluster_for(kubeconfig) as cluster:
             cluster.delete(NAMESPACE, None, ns, uid=None)
+
+
+def test_only_secrets_are_decrypted_unless_kgit_yaml_allows_the_kind(
+    kubeconfig: str, unique: str, tmp_path: Path
+) -> None:
+    ns, stack = unique, unique
+    key = make_age_key(tmp_path / "age.txt")
+    repo = GitRepo(tmp_path / "repo")
+    repo.write("namespace.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
+    repo.write(
+        "settings.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n"
+        "data:\n  password: hunter2\n",
+    )
+    encrypt_in_place(repo.root, "settings.yaml", key, fields="^data$")
+    repo.commit("an encrypted ConfigMap")
+    args = ("plan", "-C", str(repo.root), "--stack", stack, "--sops-age-key-file", str(key.path))
+    refused = run_kgit(*args, kubeconfig=kubeconfig)
+    assert refused.code == 1
+    assert refused.stderr == (
+        "Error: settings.yaml: a SOPS-encrypted ConfigMap: only Secrets are decrypted unless "
+        "kgit.yaml allows the kind (sops: {kinds: [ConfigMap]})\n"
+    )
+
+    repo.write("kgit.yaml", "sops:\n  kinds: [ConfigMap]\n")
+    repo.commit("allow encrypted ConfigMaps")
+    done = run_kgit(*args, "-f", "json", kubeconfig=kubeconfig)
+    assert done.code == 0, done.output
+    [change] = [c for c in done.json()["changes"] if c["key"] == f"/ConfigMap/{ns}/settings"]
+    assert change["action"] == "create"
+    assert [f["path"] for f in change["fields"] if f["sensitive"]] == ["data.password"]
+    assert "hunter2" not in done.output
+
+    # Encrypted values outside data would be shown: refused, naming them.
+    repo.write(
+        "settings.yaml",
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n"
+        "data:\n  password: hunter2\nimmutable: false\n",
+    )
+    encrypt_in_place(repo.root, "settings.yaml", key, fields=None)
+    repo.commit("everything encrypted")
+    outside = run_kgit(*args, kubeconfig=kubeconfig)
+    assert outside.code == 1
+    assert outside.stderr.startswith(
+        "Error: settings.yaml: ConfigMap/settings: SOPS-encrypted values outside data and "
+        "binaryData (immutable) would be shown in plans"
+    ), outside.stderr
+    assert "hunter2" not in outside.output
