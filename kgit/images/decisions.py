@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from kgit.images.workloads import Container, Workload
 
 Action = Literal[
-    "update", "up to date", "locked", "not automated", "no allowed tag", "pinned", "error"
+    "update",
+    "up to date",
+    "locked",
+    "not automated",
+    "no allowed tag",
+    "pinned",
+    "error",
+    "encrypted",
 ]
 EditVerb = Literal["automate", "deautomate", "lock", "unlock", "policy"]
 
@@ -134,6 +141,9 @@ def _status(
         action = "not automated"
     elif automation.locked:
         action = "locked"
+    elif workload.encrypted:
+        # Rewriting a SOPS file breaks its MAC: never updated, only reported.
+        action = "encrypted"
     elif newest is None:
         action = "no allowed tag"
     elif ref.tag is not None and (
@@ -159,7 +169,7 @@ def images_to_poll(
         automation = read_automation(workload.annotations)
         if not (automation.automated or include_all):
             continue
-        if updating and (automation.locked or not automation.automated):
+        if updating and (automation.locked or not automation.automated or workload.encrypted):
             continue
         for container in workload.containers:
             try:

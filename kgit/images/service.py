@@ -8,6 +8,7 @@ The update is an ordinary commit: ``kgit plan`` shows it and ``kgit apply`` appl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from kgit.images.registry import (
     fetch_all_tags,
 )
 from kgit.images.workloads import decode, find_workloads
+from kgit.sops.detect import read_encrypted
 from kgit.source.commit import CommitResult, commit_and_push
 from kgit.source.read import SourceSpec, read_source
 
@@ -130,6 +132,8 @@ def _read(options: ImageSourceOptions) -> _Found:
             continue
         text = decode(file)
         found = find_workloads(file.path, text)
+        if read_encrypted(file.path, file.data) is not None:
+            found = [dataclasses.replace(w, encrypted=True) for w in found]
         if found:
             texts[file.path] = text
             workloads.extend(found)
@@ -278,10 +282,16 @@ def edit_workload(
 
     Only the annotation lines change in the file. Nothing is committed when the
     annotations already say so, or with ``dry_run``. Raises :class:`ImageError` for an
-    unknown or ambiguous workload, and what :func:`commit_and_push` raises.
+    unknown or ambiguous workload or one in a SOPS-encrypted file, and what
+    :func:`commit_and_push` raises.
     """
     found = _read(options)
     workload = _find_workload(found, workload_id)
+    if workload.encrypted:
+        raise ImageError(
+            f"{workload.where}: {workload.subject(found.default_namespace)} is in a "
+            "SOPS-encrypted file: kgit never rewrites one (its MAC would break)"
+        )
     siblings = [w for w in found.workloads if w.path == workload.path]
     put, remove, summary = compute_annotation_change(
         workload, siblings, verb, tag_all=tag_all, tags=tags

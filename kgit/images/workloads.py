@@ -52,6 +52,7 @@ class Workload:
 
     ``namespace`` is None when the manifest names none. ``metadata`` is the metadata
     mapping node; ``annotations`` the annotations value node, if the key is present.
+    ``encrypted`` marks a workload in a SOPS-encrypted file, which is never rewritten.
     """
 
     path: str
@@ -65,6 +66,7 @@ class Workload:
     metadata: MappingNode = field(compare=False, repr=False)
     annotations_key: ScalarNode | None = field(compare=False, repr=False)
     annotations_node: Node | None = field(compare=False, repr=False)
+    encrypted: bool = False
 
     @property
     def where(self) -> str:
