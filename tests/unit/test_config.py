@@ -79,6 +79,12 @@ def test_the_full_shape() -> None:
     assert not config.ignore[1].matches(ObjectKey("x.io", "ConfigMap", "team-a", "cache-1"))
 
 
+def test_sops_kinds_are_kinds_with_their_group() -> None:
+    text = "sops:\n  kinds: [ConfigMap, Widget.example.com]\n"
+    assert load_config(text).sops_kinds == ("ConfigMap", "Widget.example.com")
+    assert load_config("sops: {}\n").sops_kinds == ()
+
+
 def test_null_values_and_zero_are_accepted() -> None:
     assert load_config("stack: null\nignore:\npaths:\nmaxDelete: 0\n") == Config(max_delete=0)
 
@@ -127,6 +133,13 @@ def test_null_values_and_zero_are_accepted() -> None:
             "kgit.yaml:3: ignore[0].name: must be a non-empty",
         ),
         ("ignore:\n  - fields: [a]\n    reason: [x]\n", "kgit.yaml:3: ignore[0].reason: must be a"),
+        ("sops: [ConfigMap]\n", "kgit.yaml:1: sops: must be a mapping"),
+        ("sops:\n  kind: [ConfigMap]\n", "kgit.yaml:2: sops: unknown key 'kind' (known: kinds)"),
+        ("sops:\n  kinds: ConfigMap\n", "kgit.yaml:2: sops.kinds: must be a list"),
+        (
+            "sops:\n  kinds: [apps/Deployment]\n",
+            "kgit.yaml:2: sops.kinds[0]: 'apps/Deployment' must be Kind or Kind.group",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, expected: str) -> None:

@@ -108,6 +108,15 @@ def test_namespaced_install_uses_a_role_and_keeps_the_state_there() -> None:
     assert "--known-hosts" not in args
 
 
+def test_the_watcher_reads_its_sops_age_key_from_the_secret_named() -> None:
+    url = "https://git.example.com/fleet.git"
+    args = container(render_install(InstallOptions(git_url=url, sops_age_secret="kgit-sops-age")))[
+        "args"
+    ]
+    assert args[args.index("--sops-age-secret") + 1] == "kgit/kgit-sops-age"
+    assert "--sops-age-secret" not in container(render_install(InstallOptions(git_url=url)))["args"]
+
+
 def test_an_ssh_source_needs_its_host_key_or_asks_to_skip_the_check() -> None:
     with pytest.raises(ConfigError, match="needs the server's host key"):
         render_install(InstallOptions(git_url=URL))
