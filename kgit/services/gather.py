@@ -62,8 +62,11 @@ def gather(
 ) -> Gathered:
     """Read the state and the cluster for ``source``: discovery and one LIST per kind.
 
-    Creates the stack's empty state on its first plan. Raises :class:`ManifestError`
-    for bad input, :class:`ClusterError` and :class:`StateError` for I/O failures.
+    SOPS-encrypted files are decrypted first, with the keys of ``planning.decryption``;
+    the returned :attr:`Gathered.source` holds their plaintext (in memory only). Creates
+    the stack's empty state on its first plan. Raises :class:`ManifestError` for bad
+    input (:class:`DecryptionError` for a file that cannot be decrypted),
+    :class:`ClusterError` and :class:`StateError` for I/O failures.
     """
     say = progress or (lambda _: None)
     # Decryption comes first: everything after it reads plain manifests (in memory only).
