@@ -6,12 +6,18 @@ repository, and keys are made with ``age-keygen``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kgitlib import cluster_for
+
+from kgit.cluster import NAMESPACE
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 # The fields users encrypt in Secrets (Flux's guide): the rest stays readable.
@@ -59,3 +65,27 @@ def encrypt_in_place(
     if fields is not None:
         args += ["--encrypted-regex", fields]
     sops(*args, path, cwd=root)
+
+
+def namespace_manifest(name: str) -> str:
+    """A Namespace manifest."""
+    return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
+
+
+def configmap_manifest(ns: str, name: str, key: str, value: str) -> str:
+    """A ConfigMap manifest with one value."""
+    return (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n"
+        f"data:\n  {key}: {value}\n"
+    )
+
+
+@contextlib.contextmanager
+def deleting_namespaces(kubeconfig: str, *names: str) -> Iterator[None]:
+    """Delete the namespaces ``names`` when the block ends (without waiting)."""
+    try:
+        yield
+    finally:
+        with cluster_for(kubeconfig) as cluster:
+            for name in names:
+                cluster.delete(NAMESPACE, None, name, uid=None)

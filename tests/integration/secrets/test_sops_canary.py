@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
 from leaklib import files_holding, leak_forms, state_contents
-from sopslib import AgeKey, encrypt_in_place, make_age_key
+from sopslib import (
+    AgeKey,
+    configmap_manifest,
+    deleting_namespaces,
+    encrypt_in_place,
+    make_age_key,
+    namespace_manifest,
+)
 
-from kgit.cluster import CONFIGMAP, NAMESPACE
+from kgit.cluster import CONFIGMAP
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -36,7 +43,7 @@ KGIT_YAML = "sops:\n  kinds: [ConfigMap]\n"
 def stack_files(ns: str, canary: str) -> dict[str, str]:
     """The stack's files, in clear: the canary in two Secrets and a ConfigMap."""
     return {
-        "namespace.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n",
+        "namespace.yaml": namespace_manifest(ns),
         "creds.yaml": textwrap.dedent(
             f"""\
             apiVersion: v1
@@ -57,17 +64,7 @@ def stack_files(ns: str, canary: str) -> dict[str, str]:
                 "data": {"token": base64.b64encode(canary.encode()).decode()},
             }
         ),
-        "settings.yaml": textwrap.dedent(
-            f"""\
-            apiVersion: v1
-            kind: ConfigMap
-            metadata:
-              name: settings
-              namespace: {ns}
-            data:
-              db_password: {canary}
-            """
-        ),
+        "settings.yaml": configmap_manifest(ns, "settings", "db_password", canary),
     }
 
 
@@ -110,7 +107,7 @@ def test_the_canary_never_leaves_the_encrypted_files(
         seen[name] = done.output
         return done.stdout
 
-    try:
+    with deleting_namespaces(kubeconfig, ns, state_ns, keys_ns):
         kgit_key = run("sops-key", "sops-key", "--namespace", keys_ns).strip()
         assert kgit_key.startswith("age1")
         kgit_recipient = AgeKey(tmp_path / "unused", kgit_key)
@@ -192,7 +189,3 @@ def test_the_canary_never_leaves_the_encrypted_files(
             assert files_holding(home, forms) == []
             assert files_holding(tmp, forms) == []
         assert any(home.rglob("*")), "the cache was not used: the check proves nothing"
-    finally:
-        with cluster_for(kubeconfig) as cluster:
-            for name in (ns, state_ns, keys_ns):
-                cluster.delete(NAMESPACE, None, name, uid=None)

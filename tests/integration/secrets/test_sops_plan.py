@@ -13,9 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
-from sopslib import encrypt_in_place, make_age_key, sops
+from sopslib import (
+    configmap_manifest,
+    deleting_namespaces,
+    encrypt_in_place,
+    make_age_key,
+    namespace_manifest,
+    sops,
+)
 
-from kgit.cluster import NAMESPACE, SECRET
+from kgit.cluster import SECRET
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,7 +35,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("sops_on_path")]
 def secrets(ns: str, password: str, token: str, tls: str) -> dict[str, str]:
     """Files of a stack: a plain Namespace, Secrets with stringData and data in YAML, JSON."""
     return {
-        "namespace.yaml": f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n",
+        "namespace.yaml": namespace_manifest(ns),
         "db.yaml": textwrap.dedent(
             f"""\
             apiVersion: v1
@@ -103,7 +110,7 @@ def test_encrypted_secrets_plan_apply_and_plan_nothing(
     repo = GitRepo(tmp_path / "repo")
     write_encrypted(repo, secrets(ns, "pw-1", "tok-1", "tls-1"), key)
     assert "pw-1" not in (repo.root / "db.yaml").read_text()
-    try:
+    with deleting_namespaces(kubeconfig, ns):
         code, first = plan(repo, stack, key, kubeconfig)
         assert code == 2
         assert {c["key"]: c["action"] for c in first["changes"]} == {
@@ -122,9 +129,6 @@ def test_encrypted_secrets_plan_apply_and_plan_nothing(
         assert secret_values(kubeconfig, ns, "tls") == {"key": "tls-1", "note": "plain note"}
         code, again = plan(repo, stack, key, kubeconfig)
         assert (code, again["changes"]) == (0, [])
-    finally:
-        with cluster_for(kubeconfig) as cluster:
-            cluster.delete(NAMESPACE, None, ns, uid=None)
 
 
 def test_reencryption_plans_nothing_and_a_changed_value_only_its_key(
@@ -134,7 +138,7 @@ def test_reencryption_plans_nothing_and_a_changed_value_only_its_key(
     key, other = make_age_key(tmp_path / "age.txt"), make_age_key(tmp_path / "other.txt")
     repo = GitRepo(tmp_path / "repo")
     write_encrypted(repo, secrets(ns, "pw-1", "tok-1", "tls-1"), key)
-    try:
+    with deleting_namespaces(kubeconfig, ns):
         done = run_kgit(
             "apply", "-C", str(repo.root), "--stack", stack, "--auto-approve",
             "--sops-age-key-file", str(key.path), kubeconfig=kubeconfig,
@@ -175,9 +179,6 @@ def test_reencryption_plans_nothing_and_a_changed_value_only_its_key(
         assert text.code == 0, text.output
         assert "data.password: (sensitive value changed)" in text.output, text.output
         assert "pw-2" not in text.output and "pw-1" not in text.output
-    finally:
-        with cluster_for(kubeconfig) as cluster:
-            cluster.delete(NAMESPACE, None, ns, uid=None)
 
 
 def test_only_secrets_are_decrypted_unless_kgit_yaml_allows_the_kind(
@@ -186,12 +187,8 @@ def test_only_secrets_are_decrypted_unless_kgit_yaml_allows_the_kind(
     ns, stack = unique, unique
     key = make_age_key(tmp_path / "age.txt")
     repo = GitRepo(tmp_path / "repo")
-    repo.write("namespace.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
-    repo.write(
-        "settings.yaml",
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n"
-        "data:\n  password: hunter2\n",
-    )
+    repo.write("namespace.yaml", namespace_manifest(ns))
+    repo.write("settings.yaml", configmap_manifest(ns, "settings", "password", "hunter2"))
     encrypt_in_place(repo.root, "settings.yaml", key, fields="^data$")
     repo.commit("an encrypted ConfigMap")
     args = ("plan", "-C", str(repo.root), "--stack", stack, "--sops-age-key-file", str(key.path))
@@ -214,8 +211,7 @@ def test_only_secrets_are_decrypted_unless_kgit_yaml_allows_the_kind(
     # Encrypted values outside data would be shown: refused, naming them.
     repo.write(
         "settings.yaml",
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n"
-        "data:\n  password: hunter2\nimmutable: false\n",
+        configmap_manifest(ns, "settings", "password", "hunter2") + "immutable: false\n",
     )
     encrypt_in_place(repo.root, "settings.yaml", key, fields=None)
     repo.commit("everything encrypted")

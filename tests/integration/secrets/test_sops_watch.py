@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from kgitlib import GitRepo, cluster_for, run_kgit
-from sopslib import AgeKey, encrypt_in_place
+from sopslib import (
+    AgeKey,
+    configmap_manifest,
+    deleting_namespaces,
+    encrypt_in_place,
+    namespace_manifest,
+)
 
 from kgit.cluster import CONFIGMAP, NAMESPACE, SECRET
 
@@ -54,7 +60,7 @@ def test_the_watcher_decrypts_with_kgits_key_across_a_rotation(
 ) -> None:
     ns, keys_ns = unique, f"{unique}-keys"
     repo = GitRepo(tmp_path / "repo")
-    repo.write("namespace.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
+    repo.write("namespace.yaml", namespace_manifest(ns))
 
     def sops_key(*args: str) -> Run:
         done = run_kgit("sops-key", "--namespace", keys_ns, *args, kubeconfig=kubeconfig)
@@ -68,7 +74,7 @@ def test_the_watcher_decrypts_with_kgits_key_across_a_rotation(
             "--log-format", "json", kubeconfig=kubeconfig,
         )  # fmt: skip
 
-    try:
+    with deleting_namespaces(kubeconfig, ns, keys_ns):
         made = sops_key()
         first = made.stdout.strip()
         assert first.startswith("age1")
@@ -111,10 +117,6 @@ def test_the_watcher_decrypts_with_kgits_key_across_a_rotation(
         )
         assert f"are for {second}" in line["error"]
         assert value_of(kubeconfig, ns, "new") == "two"
-    finally:
-        with cluster_for(kubeconfig) as cluster:
-            for name in (ns, keys_ns):
-                cluster.delete(NAMESPACE, None, name, uid=None)
 
 
 def test_a_missing_key_is_a_round_error_naming_the_file(
@@ -122,14 +124,10 @@ def test_a_missing_key_is_a_round_error_naming_the_file(
 ) -> None:
     ns, keys_ns = unique, f"{unique}-keys"
     repo = GitRepo(tmp_path / "repo")
-    repo.write("namespace.yaml", f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
-    repo.write(
-        "app/settings.yaml",
-        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\n"
-        "data:\n  colour: blue\n",
-    )
+    repo.write("namespace.yaml", namespace_manifest(ns))
+    repo.write("app/settings.yaml", configmap_manifest(ns, "settings", "colour", "blue"))
     repo.write("app/creds.yaml", secret(ns, "creds", "s3cr3t"))
-    try:
+    with deleting_namespaces(kubeconfig, ns, keys_ns):
         made = run_kgit("sops-key", "--namespace", keys_ns, kubeconfig=kubeconfig)
         assert made.code == 0, made.output
         encrypt_in_place(repo.root, "app/creds.yaml", AgeKey(tmp_path, made.stdout.strip()))
@@ -150,7 +148,3 @@ def test_a_missing_key_is_a_round_error_naming_the_file(
             assert cluster.get(NAMESPACE, None, ns) is None, "nothing is applied"
             status = cluster.get(CONFIGMAP, "kgit-system", f"kgit-status.{unique}")
         assert status is not None and "app/creds.yaml: cannot decrypt it" in json.dumps(status)
-    finally:
-        with cluster_for(kubeconfig) as cluster:
-            for name in (ns, keys_ns):
-                cluster.delete(NAMESPACE, None, name, uid=None)
