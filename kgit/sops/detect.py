@@ -10,6 +10,7 @@ values are, which is all an error message or a kind check may use.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,11 @@ _RECIPIENT_FIELDS = (
     ("hc_vault", "vault_address"),
 )
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# sops's formats by file name; any other file is stored as a binary one (JSON).
+_FORMATS = {".env": "dotenv", ".ini": "ini", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+# dotenv and ini files flatten the metadata: ``sops_age__list_0__map_recipient=age1…``.
+_FLAT_MAC = re.compile(rb"^(sops_mac=|mac\s*=\s*)ENC\[", re.MULTILINE)
+_FLAT_AGE = re.compile(r"^(?:sops_)?age__list_\d+__map_recipient\s*=\s*(\S+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,21 @@ def read_encrypted(path: str, data: bytes) -> EncryptedFile | None:
         recipients.extend(r for r in _recipients(meta) if r not in recipients)
     documents = tuple(_document(value) for value in values)
     return EncryptedFile(path, fmt, tuple(recipients), documents)
+
+
+def read_encrypted_data(path: str, data: bytes) -> EncryptedFile | None:
+    """Like :func:`read_encrypted` for a file of any format sops writes (a generator's env
+    file, an ini file, a binary file), or None when it is not encrypted."""
+    fmt = next((f for suffix, f in _FORMATS.items() if path.endswith(suffix)), "binary")
+    if fmt in ("dotenv", "ini"):
+        if not _FLAT_MAC.search(data):
+            return None
+        text = data.decode("utf-8", errors="replace")
+        return EncryptedFile(path, fmt, tuple(dict.fromkeys(_FLAT_AGE.findall(text))), ())
+    found = read_encrypted(path, data)
+    if found is None:
+        return None
+    return EncryptedFile(path, fmt, found.recipients, found.documents)
 
 
 def format_of(path: str) -> str:

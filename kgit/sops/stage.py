@@ -18,7 +18,8 @@ from kgit.errors import DecryptionError, KgitError
 from kgit.manifests.keys import group_of
 from kgit.manifests.normalize import SensitiveRule, is_secret
 from kgit.sops.binary import decrypt
-from kgit.sops.detect import parse_documents, read_encrypted
+from kgit.sops.detect import parse_documents, read_encrypted, read_encrypted_data
+from kgit.sops.generators import secret_generator_files
 from kgit.source.git import SourceFile
 
 if TYPE_CHECKING:
@@ -37,14 +38,17 @@ _IDENTITY_FIELDS = ("apiVersion", "kind", "metadata")
 def decrypt_source(source: Source, keys: Callable[[], AgeKeys]) -> Source:
     """``source`` with its SOPS-encrypted files decrypted (itself when none is).
 
+    The plain manifest files, and the files renderings read (``inputs``): there only
+    Secrets and the files of a Kustomize ``secretGenerator`` are decrypted, for a kind
+    of another allowed kind could not be found again once rendered, to be masked.
     ``keys`` is called once, at the first encrypted file. Raises
     :class:`DecryptionError` naming the file and its recipients (never its content)
-    when a file cannot be decrypted or holds a kind that may not be encrypted.
+    when a file cannot be decrypted or may not be.
     """
     allowed = source.config.sops_kinds
+    decrypter = _Decrypter(keys)
     files: list[SourceFile] = []
     rules: list[SensitiveRule] = []
-    given: AgeKeys | None = None
     for file in source.files:
         encrypted = read_encrypted(file.path, file.data)
         if encrypted is None:
@@ -52,23 +56,64 @@ def decrypt_source(source: Source, keys: Callable[[], AgeKeys]) -> Source:
             continue
         for document in encrypted.documents:
             _check_kind(file.path, document.api_version, document.kind, allowed)
+        plain = decrypter.decrypt(file, encrypted)
+        rules.extend(_masking_rules(plain, encrypted, allowed))
+        files.append(plain)
+    generated = secret_generator_files(source.inputs)
+    inputs = [_decrypt_input(file, file.path in generated, decrypter) for file in source.inputs]
+    if not decrypter.used:
+        return source
+    config = dataclasses.replace(source.config, sensitive=(*source.config.sensitive, *rules))
+    changed = {new.path for old, new in zip(source.inputs, inputs, strict=True) if new is not old}
+    return dataclasses.replace(
+        source,
+        files=tuple(files),
+        inputs=tuple(inputs),
+        config=config,
+        decrypted=source.decrypted | changed,
+    )
+
+
+class _Decrypter:
+    """Runs ``sops`` with the keys, read at the first file; errors name the file."""
+
+    def __init__(self, keys: Callable[[], AgeKeys]) -> None:
+        self._keys = keys
+        self._given: AgeKeys | None = None
+        self.used = False
+
+    def decrypt(self, file: SourceFile, encrypted: EncryptedFile) -> SourceFile:
+        self.used = True
         try:
-            given = given or keys()
-            plain = SourceFile(
-                file.path, decrypt(file.data, encrypted.fmt, age_keys=given.identities)
-            )
+            self._given = self._given or self._keys()
+            data = decrypt(file.data, encrypted.fmt, age_keys=self._given.identities)
         except KgitError as err:
-            keys_text = f"; {given.describe()}" if given is not None else ""
+            keys_text = f"; {self._given.describe()}" if self._given is not None else ""
             raise DecryptionError(
                 f"{file.path}: cannot decrypt it (SOPS, encrypted for "
                 f"{encrypted.recipients_text}): {err}{keys_text}"
             ) from err
-        rules.extend(_masking_rules(plain, encrypted, allowed))
-        files.append(plain)
-    if given is None:
-        return source
-    config = dataclasses.replace(source.config, sensitive=(*source.config.sensitive, *rules))
-    return dataclasses.replace(source, files=tuple(files), config=config)
+        return SourceFile(file.path, data)
+
+
+def _decrypt_input(file: SourceFile, generated: bool, decrypter: _Decrypter) -> SourceFile:
+    """A file a rendering reads, decrypted when it is a Secret's or a secretGenerator's."""
+    encrypted = read_encrypted_data(file.path, file.data)
+    if encrypted is None:
+        return file
+    if generated:
+        return decrypter.decrypt(file, encrypted)
+    if encrypted.fmt not in ("yaml", "json"):
+        raise DecryptionError(
+            f"{file.path}: SOPS-encrypted, but not read by a secretGenerator alone: inside "
+            "a Kustomize directory or a chart, kgit decrypts only Secrets and the files "
+            "only secretGenerators read"
+        )
+    for document in encrypted.documents:
+        _check_kind(file.path, document.api_version, document.kind, (), rendered=True)
+    plain = decrypter.decrypt(file, encrypted)
+    _masking_rules(plain, encrypted, (), rendered=True)  # Secrets only: no rule to make
+    return plain
 
 
 def kind_allowed(api_version: str | None, kind: str, allowed: tuple[str, ...]) -> bool:
@@ -80,11 +125,21 @@ def kind_allowed(api_version: str | None, kind: str, allowed: tuple[str, ...]) -
 
 
 def _check_kind(
-    path: str, api_version: str | None, kind: str | None, allowed: tuple[str, ...]
+    path: str,
+    api_version: str | None,
+    kind: str | None,
+    allowed: tuple[str, ...],
+    *,
+    rendered: bool = False,
 ) -> None:
     """Refuse a kind that may not be encrypted (a List's items are checked once decrypted)."""
     if kind is None or kind.endswith("List") or kind_allowed(api_version, kind, allowed):
         return
+    if rendered:
+        raise DecryptionError(
+            f"{path}: a SOPS-encrypted {kind} inside a Kustomize directory or a chart: "
+            "only Secrets are decrypted there (its values could not be masked once rendered)"
+        )
     name = kind if not group_of(api_version or "") else f"{kind}.{group_of(api_version or '')}"
     raise DecryptionError(
         f"{path}: a SOPS-encrypted {kind}: only Secrets are decrypted unless kgit.yaml "
@@ -93,7 +148,7 @@ def _check_kind(
 
 
 def _masking_rules(
-    plain: SourceFile, encrypted: EncryptedFile, allowed: tuple[str, ...]
+    plain: SourceFile, encrypted: EncryptedFile, allowed: tuple[str, ...], *, rendered: bool = False
 ) -> list[SensitiveRule]:
     """A rule masking each decrypted object of an allowed kind; Secrets are masked anyway.
 
@@ -118,7 +173,12 @@ def _masking_rules(
                         "encrypt other kinds as documents of their own"
                     )
             continue
-        _check_kind(plain.path, obj.get("apiVersion"), kind, allowed)
+        if obj.get("kind") is None:
+            raise DecryptionError(
+                f"{plain.path}: SOPS-encrypted, but not a manifest: kgit decrypts only "
+                "manifests and the files of secretGenerators"
+            )
+        _check_kind(plain.path, obj.get("apiVersion"), kind, allowed, rendered=rendered)
         meta = obj.get("metadata") or {}
         outside = [
             path

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from kgit.sops.detect import EncryptedDocument, read_encrypted
+from kgit.sops.detect import EncryptedDocument, read_encrypted, read_encrypted_data
 
 pytestmark = pytest.mark.unit
 
@@ -82,3 +82,20 @@ def test_a_fully_encrypted_json_file_hides_its_kind() -> None:
 )
 def test_plain_files_are_not_encrypted(text: str) -> None:
     assert read_encrypted("a.yaml", text.encode()) is None
+
+
+def test_a_dotenv_file_flattens_its_metadata() -> None:
+    text = (
+        "TOKEN=ENC[AES256_GCM,data:x,type:str]\nsops_age__list_0__map_recipient=age1one\n"
+        "sops_age__list_0__map_enc=x\nsops_mac=ENC[AES256_GCM,data:y,type:str]\n"
+    )
+    found = read_encrypted_data("app/api.env", text.encode())
+    assert found is not None
+    assert (found.fmt, found.recipients) == ("dotenv", ("age1one",))
+    assert read_encrypted_data("app/api.env", b"TOKEN=plain\n") is None
+
+
+def test_other_files_are_binary_for_sops() -> None:
+    value = {"data": ENC, "sops": {"age": [{"recipient": "age1two"}], "mac": ENC}}
+    found = read_encrypted_data("tls.key", json.dumps(value).encode())
+    assert found is not None and (found.fmt, found.recipients) == ("binary", ("age1two",))
