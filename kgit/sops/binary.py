@@ -24,12 +24,13 @@ _REASONS = (
 
 
 def decrypt(data: bytes, fmt: str, *, age_keys: str | None) -> bytes:
-    """The plaintext of a SOPS-encrypted ``data`` in format ``fmt`` (yaml, json).
+    """The plaintext of a SOPS-encrypted ``data`` in sops's format ``fmt`` (yaml, json,
+    dotenv, ini, binary).
 
-    ``age_keys`` (age identities, one a line) are given to sops in ``SOPS_AGE_KEY``, beside
-    any of the environment's; ``SOPS_AGE_KEY_FILE`` and sops's default key file still
-    count, so a user's own setup keeps working. Raises :class:`DecryptionError` with the reason,
-    without the subject (the caller knows the file).
+    ``age_keys`` (age identities, one a line) are given to sops in ``SOPS_AGE_KEY``,
+    beside any of the environment's; ``SOPS_AGE_KEY_FILE`` and sops's default key file
+    still count, so a user's own setup keeps working. Raises :class:`DecryptionError`
+    with the reason, without the subject (the caller knows the file).
     """
     env = dict(os.environ)
     if age_keys:
