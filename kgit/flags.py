@@ -224,3 +224,22 @@ def insecure_host_key_flag() -> Any:
         help="Do not check the SSH server's host key (anyone on the way could pose as it).",
         default=False,
     )
+
+
+def allow_cascade_flag() -> Any:
+    """``--allow-cascade``: a Namespace delete may take objects the stack does not own."""
+    return flag(
+        "--allow-cascade",
+        help="Allow deleting a Namespace that holds objects this stack does not own "
+        "(the plan lists them).",
+        default=False,
+    )
+
+
+def out_flag() -> Any:
+    """``--out``: where a verb that plans stores its plan."""
+    return flag(
+        "--out",
+        "-o",
+        help="Store the plan as JSON in FILE (a directory, or a path ending in /: plans/<stack>-<time>.json).",
+    )

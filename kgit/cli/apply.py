@@ -86,6 +86,8 @@ def force_unlock(options: ForceUnlockOptions) -> int:
       kgit force-unlock 3f2a9c1e --stack web
 
       kgit force-unlock 3f2a9c1e --stack web --force     # no question (automation)
+
+      kgit force-unlock --stack web       # a kgit-lock-web Lease with no lock ID
     """
     from kgit.services.state import unlock
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -71,10 +71,14 @@ class Resource:
 
 @dataclass(frozen=True, slots=True)
 class DiscoveryDocument:
-    """What one discovery pass found: served kinds and the groups that failed."""
+    """What one discovery pass found: served kinds and the groups that failed.
+
+    ``versions`` lists, per kind, every version serving it, preferred first.
+    """
 
     resources: Mapping[tuple[str, str], Resource]
     failed_groups: Mapping[str, str]
+    versions: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
 class Discovery:
@@ -125,6 +129,10 @@ class Discovery:
             )
         return found
 
+    def versions(self, group: str, kind: str) -> tuple[str, ...]:
+        """Every version serving the kind, preferred first; () if it is not served."""
+        return self._doc.versions.get((group, kind), ())
+
     def scope(self, group: str, kind: str) -> bool | None:
         """True if the kind is namespaced, False if cluster-scoped, None if unknown."""
         resource = self.lookup(group, kind)
@@ -142,10 +150,24 @@ class Discovery:
         return len(self._doc.resources)
 
 
+class _Found(dict[tuple[str, str], Resource]):
+    """Served kinds at their preferred version, and every version serving each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.versions: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def document(self, failed: Mapping[str, str]) -> DiscoveryDocument:
+        return DiscoveryDocument(dict(self), dict(failed), dict(self.versions))
+
+
 def _add(found: dict[tuple[str, str], Resource], resource: Resource) -> None:
     # The first version in the group's preference order wins; later ones only add
     # kinds that the preferred versions do not serve.
-    found.setdefault((resource.group, resource.kind), resource)
+    key = (resource.group, resource.kind)
+    found.setdefault(key, resource)
+    if isinstance(found, _Found) and resource.version not in found.versions.get(key, ()):
+        found.versions[key] = (*found.versions.get(key, ()), resource.version)
 
 
 def parse_aggregated(
@@ -211,7 +233,7 @@ def fetch_discovery(http: Http, *, aggregated: bool = True) -> DiscoveryDocument
 
     ``aggregated=False`` forces the per-group documents older servers serve.
     """
-    found: dict[tuple[str, str], Resource] = {}
+    found = _Found()
     failed: dict[str, str] = {}
     accept = _AGGREGATED_ACCEPT if aggregated else "application/json"
     # Not on the Cluster's shared pool: discovery is first read lazily, possibly from a
@@ -227,13 +249,13 @@ def fetch_discovery(http: Http, *, aggregated: bool = True) -> DiscoveryDocument
         # Core first: where a kind exists in two groups, keys keep them apart anyway.
         parse_aggregated(core, found, failed)
         parse_aggregated(apis, found, failed)
-        return DiscoveryDocument(found, failed)
+        return found.document(failed)
     return _fetch_legacy_discovery(http, core, apis)
 
 
 def _fetch_legacy_discovery(http: Http, core: Any, apis: Any) -> DiscoveryDocument:
     """Per-group discovery for servers without aggregated discovery (before 1.26)."""
-    found: dict[tuple[str, str], Resource] = {}
+    found = _Found()
     failed: dict[str, str] = {}
     targets: list[tuple[str, str, str]] = [
         ("", str(v), f"/api/{v}") for v in (core or {}).get("versions") or ["v1"]
@@ -258,4 +280,4 @@ def _fetch_legacy_discovery(http: Http, core: Any, apis: Any) -> DiscoveryDocume
                 parse_resource_list(group, version, fut.result() or {}, found)
             except ClusterError as err:
                 failed[group] = str(err)
-    return DiscoveryDocument(found, failed)
+    return found.document(failed)

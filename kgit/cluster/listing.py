@@ -44,6 +44,7 @@ def list_objects(
     namespaces: Iterable[str] | None = None,
     *,
     label_selector: str | None = None,
+    metadata_only: bool = False,
 ) -> ListResult:
     """LIST several kinds concurrently: one LIST per kind, or per kind and namespace.
 
@@ -51,9 +52,11 @@ def list_objects(
     cluster-wide. Otherwise a namespaced kind is listed once per namespace when there
     are at most ``MAX_NAMESPACED_LISTS`` of them, else cluster-wide and filtered here;
     a cluster-wide LIST refused with 403 falls back to one LIST per namespace.
-    A kind without the ``list`` verb counts as failed.
+    A kind without the ``list`` verb counts as failed. ``metadata_only`` reads only
+    each object's metadata (see :meth:`Cluster.list_kind`).
     """
     wanted = None if namespaces is None else sorted(set(namespaces))
+    options: dict[str, Any] = {"label_selector": label_selector, "metadata_only": metadata_only}
     result = ListResult()
     jobs: list[tuple[Resource, Future[list[dict[str, Any]]]]] = []
     for resource in dict.fromkeys(resources):
@@ -62,14 +65,11 @@ def list_objects(
             result.failed[key] = f"{resource.kind}: the server does not allow LIST"
             continue
         if wanted is None or not resource.namespaced:
-            futures = [cluster.submit(cluster.list_kind, resource, label_selector=label_selector)]
+            futures = [cluster.submit(cluster.list_kind, resource, None, **options)]
         elif len(wanted) > MAX_NAMESPACED_LISTS:
-            futures = [cluster.submit(_list_filtered, cluster, resource, wanted, label_selector)]
+            futures = [cluster.submit(_list_filtered, cluster, resource, wanted, options)]
         else:
-            futures = [
-                cluster.submit(cluster.list_kind, resource, ns, label_selector=label_selector)
-                for ns in wanted
-            ]
+            futures = [cluster.submit(cluster.list_kind, resource, ns, **options) for ns in wanted]
         jobs += [(resource, fut) for fut in futures]
     for resource, fut in jobs:
         key = (resource.group, resource.kind)
@@ -86,14 +86,14 @@ def list_objects(
 
 
 def _list_filtered(
-    cluster: Cluster, resource: Resource, namespaces: list[str], label_selector: str | None
+    cluster: Cluster, resource: Resource, namespaces: list[str], options: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """One cluster-wide LIST kept to ``namespaces``; per namespace if that is forbidden."""
     wanted = set(namespaces)
     try:
         return [
             obj
-            for obj in cluster.list_kind(resource, label_selector=label_selector)
+            for obj in cluster.list_kind(resource, None, **options)
             if (obj.get("metadata") or {}).get("namespace") in wanted
         ]
     except ApiError as err:
@@ -103,5 +103,5 @@ def _list_filtered(
     # (waiting on the same pool from inside it could deadlock when it is full).
     items: list[dict[str, Any]] = []
     for ns in namespaces:
-        items.extend(cluster.list_kind(resource, ns, label_selector=label_selector))
+        items.extend(cluster.list_kind(resource, ns, **options))
     return items

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from kgit.errors import PlanError
 from kgit.manifests.normalize import stack_of, strip_server_fields
+from kgit.plan.cascade import compute_cascade
+from kgit.plan.checks import check_desired
 from kgit.plan.diff import compute_field_changes, create_fields
 from kgit.plan.model import (
     Action,
@@ -97,8 +99,12 @@ def compute_plan(
     errors: list[str] = []
     unchanged = 0
     desired_keys = {d.key for d in inputs.desired}
+    refused = check_desired(inputs, options.state_namespace)
+    errors += refused.values()
 
     for desired in inputs.desired:
+        if desired.key in refused:
+            continue
         kind = (desired.key.group, desired.key.kind)
         if kind in inputs.unlisted_kinds:
             reason = inputs.unlisted_reasons.get(kind)
@@ -120,6 +126,8 @@ def compute_plan(
         if change is not None:
             changes.append(change)
 
+    cascade = compute_cascade(inputs, changes, options)
+    errors += cascade.errors
     if errors:
         raise PlanError("the plan cannot be computed:\n  " + "\n  ".join(errors))
     _check_rails(inputs, changes, options)
@@ -148,6 +156,7 @@ def compute_plan(
         # Recorded so a reviewer sees the rails the plan was computed under (the delete
         # limit resolved), and so applying it reads Git and the state as planning did.
         options=dataclasses.replace(options, max_delete=max_delete(len(inputs.recorded), options)),
+        cascade=cascade.deletes,
     )
 
 

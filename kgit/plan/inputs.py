@@ -63,6 +63,19 @@ class DryRun:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainedObject:
+    """An object found inside a Namespace the plan may delete (from its metadata only).
+
+    ``stack`` is its ``kgit.dev/stack`` label ("" if none); ``owned`` says another object
+    owns it (``ownerReferences``), so it lives and dies with that owner.
+    """
+
+    key: ObjectKey
+    stack: str = ""
+    owned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class PlanOptions:
     """The user's choices that change what is planned, recorded in the plan they made.
 
@@ -72,7 +85,9 @@ class PlanOptions:
     that applying a stored plan reads Git and the state as planning did; ``None`` when
     not known (then kgit.yaml's at the plan's commit applies). ``take_over_from`` names
     the stack whose objects this plan may take over. ``manifest_generation``: Flux v1
-    ``.flux.yaml`` generators were run (``--manifest-generation``).
+    ``.flux.yaml`` generators were run (``--manifest-generation``). ``allow_cascade`` lets
+    a Namespace delete take objects the stack does not own with it; ``destroy`` marks the
+    plan of ``kgit destroy`` (every object of the stack deleted).
     """
 
     allow_empty: bool = False
@@ -83,6 +98,8 @@ class PlanOptions:
     take_over_from: str | None = None
     allow_source_change: bool = False
     manifest_generation: bool = False
+    allow_cascade: bool = False
+    destroy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +111,10 @@ class PlanInputs:
     ``unlisted_reasons`` says why, when known (the server's refusal, naming verb and
     resource when RBAC forbids it).
     ``pending_kinds`` are custom kinds whose CRD the same plan creates.
+    ``namespace_contents`` holds what each Namespace the plan may delete contains;
+    ``namespace_unlisted`` says, per such Namespace, why its contents are not all known.
+    ``served_versions`` lists the versions the cluster serves of each desired kind it
+    knows; ``existing_namespaces`` the Namespaces that exist (None: they could not be listed).
     """
 
     stack: str
@@ -104,3 +125,7 @@ class PlanInputs:
     unlisted_kinds: frozenset[tuple[str, str]] = frozenset()
     unlisted_reasons: Mapping[tuple[str, str], str] = field(default_factory=dict)
     pending_kinds: frozenset[tuple[str, str]] = frozenset()
+    namespace_contents: Mapping[str, tuple[ContainedObject, ...]] = field(default_factory=dict)
+    namespace_unlisted: Mapping[str, str] = field(default_factory=dict)
+    served_versions: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    existing_namespaces: frozenset[str] | None = None

@@ -191,6 +191,17 @@ class PlanSource:
 
 
 @dataclass(frozen=True, slots=True)
+class CascadeDelete:
+    """An object the stack does not own that deleting its Namespace deletes too.
+
+    ``stack`` is the stack that owns it, "" when no kgit stack does.
+    """
+
+    key: ObjectKey
+    stack: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """Counts for the summary line, Terraform's way: a replace adds one and deletes one."""
 
@@ -216,6 +227,7 @@ class Plan:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     options: PlanOptions = field(default_factory=PlanOptions)
+    cascade: tuple[CascadeDelete, ...] = ()
 
     @property
     def summary(self) -> Summary:

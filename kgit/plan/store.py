@@ -42,6 +42,7 @@ from kgit.plan.jsonread import PlanReader, describe, is_int
 from kgit.plan.model import (
     FORMAT_VERSION,
     Action,
+    CascadeDelete,
     Cause,
     ChangeReason,
     FieldChange,
@@ -89,12 +90,23 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "ignored": list(plan.ignored),
         "options": _options_to_dict(plan.options),
+        **(
+            {"cascade": [{"key": str(c.key), "stack": c.stack} for c in plan.cascade]}
+            if plan.cascade
+            else {}
+        ),
     }
 
 
 # Options added after format 2 came out are written only when set: a plan that does not
 # use them keeps the bytes, and so the digest, it had before they existed.
-_LATER_OPTIONS = ("take_over_from", "allow_source_change", "manifest_generation")
+_LATER_OPTIONS = (
+    "take_over_from",
+    "allow_source_change",
+    "manifest_generation",
+    "allow_cascade",
+    "destroy",
+)
 
 
 def _options_to_dict(options: PlanOptions) -> dict[str, Any]:
@@ -318,6 +330,7 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
             "warnings",
             "ignored",
             "options",
+            "cascade",
         },
     )
     return Plan(
@@ -335,7 +348,24 @@ def plan_from_dict(data: Any, *, name: str = "plan") -> Plan:
         created_at=r.string(doc, "created_at", "", default=""),
         format_version=version,
         options=_options_from(r, r.obj(r.get(doc, "options", "", default={}), "options")),
+        cascade=tuple(
+            _cascade_from(r, r.obj(item, f"cascade[{i}]"), f"cascade[{i}]")
+            for i, item in enumerate(r.array(doc, "cascade", "", default=[]))
+        ),
     )
+
+
+def _cascade_from(r: PlanReader, d: dict[str, Any], where: str) -> CascadeDelete:
+    r.known(d, where, {"key", "stack"})
+    return CascadeDelete(_key_from(r, d, where), r.string(d, "stack", where, default=""))
+
+
+def _key_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectKey:
+    key_text = r.string(d, "key", where)
+    try:
+        return ObjectKey.parse(key_text)
+    except ValueError:
+        r.fail(f"{where}.key", f"{key_text!r} is not an object key (group/kind/namespace/name)")
 
 
 def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
@@ -351,6 +381,8 @@ def _options_from(r: PlanReader, d: dict[str, Any]) -> PlanOptions:
         take_over_from=r.opt_string(d, "take_over_from", where),
         allow_source_change=r.boolean(d, "allow_source_change", where, default=False),
         manifest_generation=r.boolean(d, "manifest_generation", where, default=False),
+        allow_cascade=r.boolean(d, "allow_cascade", where, default=False),
+        destroy=r.boolean(d, "destroy", where, default=False),
     )
 
 
@@ -397,11 +429,7 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
             "reasons",
         },
     )
-    key_text = r.string(d, "key", where)
-    try:
-        key = ObjectKey.parse(key_text)
-    except ValueError:
-        r.fail(f"{where}.key", f"{key_text!r} is not an object key (group/kind/namespace/name)")
+    key = _key_from(r, d, where)
     fields = r.array(d, "fields", where, default=[])
     reasons = r.array(d, "reasons", where, default=[])
     return ObjectChange(

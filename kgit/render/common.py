@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kgit.plan.model import Action, Cause, FieldOp, Reason
 
 if TYPE_CHECKING:
-    from kgit.plan.model import FieldChange, ObjectChange, Plan, PlanSource
+    from kgit.plan.model import CascadeDelete, FieldChange, ObjectChange, Plan, PlanSource
 
 SENSITIVE = "(sensitive value)"
 SENSITIVE_CHANGED = "(sensitive value changed)"
@@ -72,12 +72,37 @@ def headline(change: ObjectChange) -> str:
 
 
 def render_summary_line(plan: Plan) -> str:
-    """``Plan: 2 to add, 1 to change, 0 to delete.`` (``, 1 to forget`` only when > 0)."""
+    """``Plan: 2 to add, 1 to change, 0 to delete.`` (``, 1 to forget`` only when > 0).
+
+    A destroy plan says ``to destroy``; objects deleted with their Namespace that the
+    stack does not own are counted after the deletions.
+    """
     s = plan.summary
-    text = f"Plan: {s.add} to add, {s.change} to change, {s.delete} to delete"
+    verb = "destroy" if plan.options.destroy else "delete"
+    text = f"Plan: {s.add} to add, {s.change} to change, {s.delete} to {verb}"
     if s.forget:
         text += f", {s.forget} to forget"
+    if plan.cascade:
+        namespaces = ", ".join(f"Namespace/{ns}" for ns in cascade_namespaces(plan))
+        text += (
+            f" (and {plural(len(plan.cascade), 'object')} not owned by this stack "
+            f"deleted with {namespaces})"
+        )
     return text + "."
+
+
+def cascade_namespaces(plan: Plan) -> list[str]:
+    """The Namespaces whose deletion takes objects the stack does not own along."""
+    return sorted({c.key.namespace for c in plan.cascade})
+
+
+def cascade_owner(item: CascadeDelete, stack: str) -> str:
+    """Who owns an object deleted with its Namespace, in words."""
+    if not item.stack:
+        return "not created by kgit"
+    if item.stack == stack:
+        return f'labelled for stack "{stack}" but not in its state'
+    return f'owned by stack "{item.stack}"'
 
 
 def visible_changes(plan: Plan) -> list[ObjectChange]:

@@ -19,6 +19,7 @@ from kgit.render.common import (
     ACTION_LABELS,
     DIRTY,
     PATHS_CHANGED,
+    cascade_owner,
     change_notes,
     drift_items,
     field_lines,
@@ -179,7 +180,16 @@ def _sections(plan: Plan, *, compact: bool, detail_limit: int | None) -> list[_S
     doomed = [c for c in changes if c.action in (Action.DELETE, Action.REPLACE)]
     if doomed:
         shown = _capped(
-            [_Item(f"> - {_code(c.key.subject)} {headline(c)}", c.key.subject) for c in doomed],
+            [_Item(f"> - {_code(c.key.subject)} {headline(c)}", c.key.subject) for c in doomed]
+            + [
+                _Item(
+                    f"> - {_code(c.key.subject)} will be deleted with "
+                    f"{_code('Namespace/' + c.key.namespace)} "
+                    f"({_plain(cascade_owner(c, plan.stack))})",
+                    c.key.subject,
+                )
+                for c in plan.cascade
+            ],
             _COMPACT_BANNER if compact else None,
             lambda more: f"> - … and {more} more",
         )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from kgit.plan.model import Action, Cause, FieldOp
 from kgit.render.common import (
     DIRTY,
+    cascade_owner,
     change_notes,
     field_lines,
     headline,
@@ -74,6 +75,7 @@ def render_text(plan: Plan, *, color: bool) -> str:
         for change in changes:
             lines += _object_lines(change, paint)
             lines.append("")
+        lines += _cascade_lines(plan, paint)
     else:
         lines += [paint(no_changes_sentence(plan, commit), "green"), ""]
         if plan.source.recorded_paths:
@@ -90,6 +92,20 @@ def render_text(plan: Plan, *, color: bool) -> str:
     while lines and not lines[-1]:
         lines.pop()
     return "\n".join(lines) + "\n"
+
+
+def _cascade_lines(plan: Plan, paint: _Paint) -> list[str]:
+    """The objects the stack does not own that go with a deleted Namespace."""
+    if not plan.cascade:
+        return []
+    lines = [
+        paint("Deleted with their Namespace, not owned by this stack (--allow-cascade):", "bold")
+    ]
+    lines += [
+        f"  {paint('-', 'red')} {item.key.subject} ({cascade_owner(item, plan.stack)})"
+        for item in plan.cascade
+    ]
+    return [*lines, ""]
 
 
 def _symbol(action: Action, paint: _Paint) -> str:

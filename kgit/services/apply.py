@@ -14,6 +14,7 @@ from kgit.apply.model import ApplyOptions as ApplySettings
 from kgit.apply.takeover import record_take_overs
 from kgit.durations import parse_duration
 from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
+from kgit.plan.cascade import compute_cascade
 from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
 from kgit.services.connect import connect_cluster
@@ -85,7 +86,20 @@ def find_stale(plan: Plan, seen: Gathered) -> list[str]:
                 f"{subject}: changed in the cluster since the plan "
                 f"(resourceVersion {was} -> {now or 'absent'})"
             )
-    return reasons
+    return reasons + _cascade_moved(plan, seen)
+
+
+def _cascade_moved(plan: Plan, seen: Gathered) -> list[str]:
+    """What the Namespaces the plan deletes hold now that the plan did not show."""
+    options = dataclasses.replace(plan.options, allow_cascade=True)
+    now = compute_cascade(seen.inputs, plan.changes, options)
+    shown = {c.key for c in plan.cascade}
+    return [*now.errors] + [
+        f"{c.key.subject}: now inside Namespace/{c.key.namespace}, which the plan deletes; "
+        "the plan did not show it"
+        for c in now.deletes
+        if c.key not in shown
+    ]
 
 
 @contextmanager

@@ -14,15 +14,23 @@ from kgit.build.cache import render_cache_dir
 from kgit.build.helm import Capabilities
 from kgit.build.stage import BuildOptions, Built, build_manifests
 from kgit.cluster.listing import list_objects
+from kgit.errors import PlanError
 from kgit.manifests.keys import ObjectKey, key_of
-from kgit.manifests.normalize import normalize, normalize_live, object_digest, prepare_desired
+from kgit.manifests.normalize import (
+    STACK_LABEL,
+    normalize,
+    normalize_live,
+    object_digest,
+    prepare_desired,
+)
 from kgit.manifests.resolve import crd_kinds, resolve_keys
 from kgit.plan.inputs import DesiredObject, LiveObject, PlanInputs
 from kgit.services.decryption import decrypted
+from kgit.services.inventory import list_namespace_contents, scan_labelled
 from kgit.state.store import load_state, save_state
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from kgit.cluster.client import Cluster
     from kgit.cluster.discovery import Discovery, Resource
@@ -88,6 +96,9 @@ def gather(
     keyed = resolve_keys(manifests, discovery.scope, default_namespace)
     handle = load_state(cluster, target.stack, target.state_namespace)
     if not handle.exists:
+        # A stack without a state whose objects are out there lost its state: planning
+        # it anew would never prune them. Checked before the new state is written.
+        check_not_orphaned(cluster, target, {k.namespace for k, _ in keyed if k.namespace})
         # Like `terraform init`: the stack's (empty) state is created on its first plan,
         # so its lineage and Secret-digest key are fixed before anything is reviewed.
         handle = save_state(cluster, handle, handle.state)
@@ -95,7 +106,8 @@ def gather(
     say(f"read {len(keyed)} objects from {source.commit[:12]}; state serial {handle.serial}")
     desired, desired_objects = build_desired(keyed, target.stack, state.hmac_key, sensitive)
 
-    pending = frozenset(k for k in crd_kinds(manifests) if discovery.lookup(*k) is None)
+    defined = crd_kinds(manifests)
+    pending = frozenset(k for k in defined if discovery.lookup(*k) is None)
     kinds = {(k.group, k.kind) for k in (*desired, *state.objects)}
     resources, unlisted = _listable(discovery, kinds, pending)
     namespaces = sorted({k.namespace for k in (*desired, *state.objects) if k.namespace})
@@ -104,6 +116,16 @@ def gather(
     )
     unlisted |= set(listed.failed)
     say(f"listed {len(listed.objects)} kinds in {len(namespaces)} namespaces")
+    existing = frozenset(
+        str(item["metadata"]["name"]) for item in listed.objects.get(NAMESPACE_KEY, [])
+    )
+
+    doomed = {k.name for k in state.objects if (k.group, k.kind) == NAMESPACE_KEY} - {
+        k.name for k in desired if (k.group, k.kind) == NAMESPACE_KEY
+    }
+    contents = list_namespace_contents(cluster, doomed)
+    if doomed:
+        say(f"listed what {len(doomed)} namespaces to delete hold")
 
     wanted = set(desired) | set(state.objects)
     live: dict[ObjectKey, LiveObject] = {}
@@ -125,10 +147,16 @@ def gather(
             unlisted_kinds=frozenset(unlisted),
             unlisted_reasons=listed.failed,
             pending_kinds=pending,
+            namespace_contents=contents.contents,
+            namespace_unlisted=contents.unlisted,
+            served_versions={
+                kind: discovery.versions(*kind)
+                for kind in {(k.group, k.kind) for k in desired}
+                if kind not in defined
+            },
+            existing_namespaces=None if NAMESPACE_KEY in unlisted else existing,
         ),
-        existing_namespaces=frozenset(
-            str(item["metadata"]["name"]) for item in listed.objects.get(NAMESPACE_KEY, [])
-        ),
+        existing_namespaces=existing,
         source=source,
         rules=config.ignore,
         sensitive=sensitive,
@@ -143,6 +171,25 @@ def capabilities(server_version: str, discovery: Discovery) -> Capabilities:
     for resource in discovery:
         versions |= {resource.api_version, f"{resource.api_version}/{resource.kind}"}
     return Capabilities(server_version, tuple(sorted(versions)))
+
+
+def check_not_orphaned(cluster: Cluster, target: Target, namespaces: Iterable[str]) -> None:
+    """Refuse to start a new state for a stack whose labelled objects are out there.
+
+    Raises :class:`PlanError` naming how many objects carry the stack's label, and
+    ``kgit state recover``. Kinds that cannot be listed (RBAC) are not looked at: kgit
+    could not have made objects there either.
+    """
+    found = scan_labelled(cluster, f"{STACK_LABEL}={target.stack}", namespaces=namespaces)
+    if not found.objects:
+        return
+    names = ", ".join(k.subject for k in sorted(found.objects)[:3])
+    more = ", ..." if len(found.objects) > 3 else ""
+    raise PlanError(
+        f"stack {target.stack} has {len(found.objects)} labelled objects but no recorded "
+        "state (lost or in another namespace?): run `kgit state recover` (found "
+        f"{names}{more}; the state was looked for in namespace {target.state_namespace})"
+    )
 
 
 def _listable(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgit.flags import (
+    allow_cascade_flag,
     flag,
     git_url_flag,
     group,
@@ -179,6 +180,7 @@ class PlanningOptions:
         default=False,
     )
     decryption: DecryptionOptions = group(DecryptionOptions)
+    allow_cascade: bool = allow_cascade_flag()
 
 
 @dataclass(frozen=True, slots=True)

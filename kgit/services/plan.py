@@ -144,6 +144,7 @@ def make_plan(
             take_over_from=planning.take_over_from,
             allow_source_change=planning.allow_source_change,
             manifest_generation=planning.manifest_generation,
+            allow_cascade=planning.allow_cascade,
         ),
         rules=rules,
         created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -14,7 +14,7 @@ from kgit.manifests.keys import ObjectKey
 from kgit.services.connect import connect_cluster
 from kgit.services.target import Target, resolve_target
 from kgit.source.read import read_head_config
-from kgit.state.lock import acquire, default_who, describe_lock, force_unlock
+from kgit.state.lock import acquire, default_who, force_unlock, read_lock
 from kgit.state.store import list_stacks, load_state, remove_objects
 
 if TYPE_CHECKING:
@@ -93,12 +93,13 @@ def remove_from_state(options: StateRmOptions) -> Removed:
 def unlock(options: ForceUnlockOptions, confirm: Callable[[LockInfo], bool]) -> Target:
     """Release the stack's lock after ``confirm`` saw its holder (``kgit force-unlock``).
 
-    Raises :class:`LockError` when the stack is not locked, the ID does not match, or
-    the user said no.
+    Any ``kgit-lock-<stack>`` Lease is shown and can be removed, held or not, even one
+    that has no lock ID (then none is given). Raises :class:`LockError` when there is no
+    Lease, the ID does not match, or the user said no.
     """
     target = resolve_target(options.target, options.repo)
     with connect_cluster(options.cluster) as cluster:
-        info = describe_lock(cluster, target.stack, target.state_namespace)
+        info = read_lock(cluster, target.stack, target.state_namespace)
         if info is None:
             raise LockError(f"stack {target.stack!r} is not locked")
         if not confirm(info):

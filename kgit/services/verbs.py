@@ -16,6 +16,7 @@ from kgit.flags import (
     flag,
     group,
     lock_timeout_flag,
+    out_flag,
     plan_format_flag,
     repo_flag,
     state_namespace_flag,
@@ -36,11 +37,7 @@ class PlanOptions:
 
     inputs: PlanInputOptions = group(PlanInputOptions)
     fmt: OutputFormat = plan_format_flag()
-    out: str | None = flag(
-        "--out",
-        "-o",
-        help="Store the plan as JSON in FILE (a directory, or a path ending in /: plans/<stack>-<time>.json).",
-    )
+    out: str | None = out_flag()
     detailed_exitcode: bool = flag(
         "--detailed-exitcode",
         "-detailed-exitcode",
@@ -104,7 +101,10 @@ class ForceUnlockOptions:
     """``kgit force-unlock``: release a lock whose holder died."""
 
     lock_id: str = flag(
-        argument=True, metavar="ID", help="The lock ID the error named.", required=True
+        argument=True,
+        metavar="[ID]",
+        help="The lock ID the error named (none for a Lease that has none).",
+        default="",
     )
     repo: Path = repo_flag()
     target: TargetOptions = group(TargetOptions)

@@ -59,6 +59,24 @@ def default_who() -> str:
     return f"{user}@{socket.gethostname()}/{os.getpid()}"
 
 
+def unlock_command(info: LockInfo) -> str:
+    """The ``kgit force-unlock`` command line that removes this lock."""
+    if info.lock_id:
+        return f"kgit force-unlock {info.lock_id} --stack {info.stack}"
+    # A Lease kgit did not write (no lock ID) is removed by its stack alone.
+    return f"kgit force-unlock --stack {info.stack}"
+
+
+def read_lock(cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE) -> LockInfo | None:
+    """What the stack's Lease says, held or not, or None when there is no Lease at all."""
+    check_stack_name(stack)
+    try:
+        lease = cluster.get(LEASE, namespace, lease_name(stack))
+    except ClusterError as err:
+        raise LockError(f"Lease/{namespace}/{lease_name(stack)}: cannot read: {err}") from err
+    return None if lease is None else info_of(lease, stack, namespace)
+
+
 def describe_lock(
     cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE
 ) -> LockInfo | None:
@@ -283,7 +301,7 @@ def acquire(
             info = info_of(current, stack, namespace)
             raise LockError(
                 f"{subject}: stack {stack!r} is locked: {info.describe()}. Wait for it "
-                f"(--lock-timeout), or if that run is dead: kgit force-unlock {info.lock_id}"
+                f"(--lock-timeout), or if that run is dead: {unlock_command(info)}"
             )
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * (0.8 + random.random() / 5))
         delay = min(2.0, delay * 1.5)
@@ -358,10 +376,11 @@ def _try_take(
 def force_unlock(
     cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE, lock_id: str = ""
 ) -> LockInfo:
-    """Remove the stack's lock if its lock ID is ``lock_id``; return what was removed.
+    """Remove the stack's Lease if its lock ID is ``lock_id``; return what was removed.
 
-    Refuses (:class:`LockError`) when nobody holds the lock or the ID does not match the
-    holder's: the ID proves the caller looked at who holds it.
+    Refuses (:class:`LockError`) when there is no Lease or the ID does not match the
+    one in the Lease: the ID proves the caller looked at who holds it. A Lease without a
+    lock ID (not written by kgit) is removed with ``lock_id`` "".
     """
     check_stack_name(stack)
     subject = f"Lease/{namespace}/{lease_name(stack)}"
@@ -369,10 +388,10 @@ def force_unlock(
         lease = cluster.get(LEASE, namespace, lease_name(stack))
     except ClusterError as err:
         raise LockError(f"{subject}: cannot read: {err}") from err
-    if lease is None or not (lease.get("spec") or {}).get("holderIdentity"):
+    if lease is None:
         raise LockError(f"{subject}: stack {stack!r} is not locked")
     info = info_of(lease, stack, namespace)
-    if not lock_id or info.lock_id != lock_id:
+    if info.lock_id != lock_id:
         raise LockError(
             f"{subject}: lock ID {lock_id!r} does not match the holder's ({info.describe()})"
         )

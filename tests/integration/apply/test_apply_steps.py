@@ -72,7 +72,7 @@ def results(stdout: str, verb: str) -> list[tuple[str, str]]:
 
 
 def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: str) -> None:
-    ns, ghost = unique, f"{unique}-ghost"
+    ns = unique
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -94,17 +94,14 @@ def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: st
         sa,
         namespace(ns),
     )
-    # Its namespace exists neither in Git nor in the cluster: the API server refuses it.
-    stack.write("orphan.yaml", configmap(ghost, "orphan", level="1"))
+    # Invalid (a data key with a space), and not dry-run at plan: its namespace is new.
+    stack.write("orphan.yaml", configmap(ns, "orphan", **{"bad key": "1"}))
     stack.repo.commit()
 
     done = stack.kgit("apply", "--auto-approve")
     assert done.code == 1, done.output
     # The object, then the API server's own message.
-    assert (
-        f'ConfigMap/{ghost}/orphan: failed: namespaces "{ghost}" not found (NotFound)'
-        in done.stdout
-    )
+    assert f'ConfigMap/{ns}/orphan: failed: ConfigMap "orphan" is invalid: ' in done.stdout
     assert "Apply failed: 1 object failed; 8 added, 0 changed, 0 deleted." in done.stdout
     created = results(done.stdout, "created")
     assert len(created) == 8
@@ -115,7 +112,7 @@ def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: st
     status = {k.subject: r.pending for k, r in recorded.objects.items()}
     assert status == {
         **dict.fromkeys((s for _, s in created), False),
-        f"ConfigMap/{ghost}/orphan": True,
+        f"ConfigMap/{ns}/orphan": True,
     }
     assert recorded.history[-1].result == "1 failed"
 
@@ -137,10 +134,11 @@ def test_steps_failures_and_deletions(stack: Stack, cluster: Cluster, unique: st
     assert steps == sorted(steps, reverse=True), deleted
     assert cluster.get(CONFIGMAP, ns, "settings") is None
 
-    # The Namespace too: --wait returns only once it is gone, contents and all.
+    # The Namespace too, with what kgit does not own in it (--allow-cascade): --wait
+    # returns only once it is gone, contents and all.
     cluster.create(CONFIGMAP, configmap(ns, "not-kgits", level="1"))
     stack.repo.remove("app.yaml")
     stack.repo.commit("nothing")
-    done = stack.apply("--allow-empty", "--wait")
+    done = stack.apply("--allow-empty", "--allow-cascade", "--wait")
     assert f"Namespace/{ns}: deleted" in done.stdout
     assert cluster.get(NAMESPACE, None, ns) is None

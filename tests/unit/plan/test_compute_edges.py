@@ -19,7 +19,14 @@ from kgit.errors import PlanError
 from kgit.manifests.keys import ObjectKey, key_of
 from kgit.manifests.normalize import normalize
 from kgit.plan.compute import compute_candidates, compute_plan, max_delete
-from kgit.plan.inputs import DryRun, LiveObject, PlanInputs, PlanOptions, RecordedObject
+from kgit.plan.inputs import (
+    ContainedObject,
+    DryRun,
+    LiveObject,
+    PlanInputs,
+    PlanOptions,
+    RecordedObject,
+)
 from kgit.plan.model import Action, Cause, ChangeReason, FieldOp, Reason
 from kgit.plan.rules import IgnoreRule
 from kgit.render.common import cause_label, change_notes
@@ -217,7 +224,7 @@ def test_default_deletion_limit_is_30_percent_but_at_least_10() -> None:
 def test_deletions_come_last_namespace_after_its_contents() -> None:
     ns = manifest(NAMESPACE)
     ns_key = ObjectKey("", "Namespace", "", "web")
-    deployment, keep = manifest(), manifest(CONFIGMAP)
+    deployment, keep = manifest(), manifest(CONFIGMAP.replace("web", "other"))
     inputs = PlanInputs(
         stack=STACK,
         desired=(desired(keep),),
@@ -229,6 +236,7 @@ def test_deletions_come_last_namespace_after_its_contents() -> None:
             ns_key: LiveObject(ns_key, server_form(ns)),
             recorded(deployment).key: live(server_form(deployment)),
         },
+        namespace_contents={"web": (ContainedObject(recorded(deployment).key, STACK),)},
     )
     plan = compute_plan(inputs, source=SOURCE, serial=1, lineage="l", options=PlanOptions())
     assert [(c.action, c.key.kind) for c in plan.changes] == [
