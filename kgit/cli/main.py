@@ -94,6 +94,7 @@ def _register() -> None:
     state_app.command("list")(state.list_)
     state_app.command("show")(state.show)
     state_app.command("rm")(state.rm)
+    state_app.command("recover")(state.recover)
     app.add_typer(state_app, name="state")
     app.command("identity")(gitops.identity)
     app.command("sops-key")(gitops.sops_key)

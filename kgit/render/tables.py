@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from tabulate import tabulate
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from kgit.manifests.keys import ObjectKey
     from kgit.plan.inputs import RecordedObject
     from kgit.state.model import HistoryEntry, StackInfo
     from kgit.state.store import StateHandle
@@ -28,6 +29,45 @@ def render_table_json(value: Any) -> str:
 def render_stacks_json(stacks: Sequence[StackInfo]) -> str:
     """``kgit state list --format json``."""
     return render_table_json([dataclasses.asdict(s) for s in stacks])
+
+
+def render_orphans(orphans: Mapping[str, Sequence[ObjectKey]]) -> str:
+    """``kgit state list --orphans``: stacks without a state whose objects are labelled."""
+    if not orphans:
+        return "No labelled objects without a state.\n"
+    rows = [
+        (
+            stack,
+            len(keys),
+            ", ".join(k.subject for k in keys[:3]) + (", ..." if len(keys) > 3 else ""),
+        )
+        for stack, keys in orphans.items()
+    ]
+    table = tabulate(rows, headers=("STACK", "OBJECTS", "FOR EXAMPLE"), tablefmt="plain")
+    return (
+        table
+        + "\n\nEach has objects labelled kgit.dev/stack=<stack> but no state: kgit state recover --stack <stack>\n"
+    )
+
+
+def render_recovered(
+    stack: str, keys: Sequence[ObjectKey], serial: int, unlisted: Sequence[str]
+) -> str:
+    """``kgit state recover``: what was recorded, and the kinds that could not be read."""
+    lines = [f"  + {k.subject}" for k in keys]
+    lines.append(
+        f"Recovered {len(keys)} object(s) into the state of stack {stack} (serial {serial}); "
+        "plan to see what Git no longer holds."
+    )
+    lines += [f"Warning: not looked through: {what}" for what in unlisted]
+    return "\n".join(lines) + "\n"
+
+
+def render_orphans_json(orphans: Mapping[str, Sequence[ObjectKey]]) -> str:
+    """``kgit state list --orphans --format json``."""
+    return render_table_json(
+        [{"stack": stack, "objects": [str(k) for k in keys]} for stack, keys in orphans.items()]
+    )
 
 
 def render_history_json(entries: Sequence[HistoryEntry]) -> str:

@@ -9,13 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kgit.config import Config
 from kgit.errors import ConfigError, LockError, StateError
 from kgit.manifests.keys import ObjectKey
+from kgit.manifests.normalize import STACK_LABEL, normalize
+from kgit.plan.inputs import RecordedObject
 from kgit.services.connect import connect_cluster
+from kgit.services.inventory import scan_labelled
 from kgit.services.target import Target, resolve_target
 from kgit.source.read import read_head_config
 from kgit.state.lock import acquire, default_who, force_unlock, read_lock
-from kgit.state.store import list_stacks, load_state, remove_objects
+from kgit.state.store import add_records, list_stacks, load_state, remove_objects
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
         ForceUnlockOptions,
         StackTableOptions,
         StateListOptions,
+        StateRecoverOptions,
         StateRmOptions,
     )
     from kgit.state.lease import LockInfo
@@ -63,14 +68,77 @@ def check_state_exists(handle: StateHandle, target: Target) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    """What ``kgit state recover`` did: the objects it recorded, and the new serial.
+
+    ``unlisted`` names the kinds that could not be looked through.
+    """
+
+    target: Target
+    keys: tuple[ObjectKey, ...]
+    serial: int
+    unlisted: tuple[str, ...] = ()
+
+
 def list_states(options: StateListOptions) -> list[StackInfo]:
     """The stacks with a state in the namespace (the flag, else kgit.yaml's)."""
-    namespace = options.state_namespace
-    if namespace is None:
-        config = read_head_config(options.repo)
-        namespace = config.state_namespace if config else "kgit-system"
     with connect_cluster(options.cluster) as cluster:
-        return list_stacks(cluster, namespace)
+        return list_stacks(cluster, _state_namespace(options))
+
+
+def list_orphans(options: StateListOptions) -> dict[str, list[ObjectKey]]:
+    """Labelled objects of the stacks without a state in the namespace, by stack.
+
+    One label-selector LIST per listable kind, cluster-wide.
+    """
+    with connect_cluster(options.cluster) as cluster:
+        known = {s.stack for s in list_stacks(cluster, _state_namespace(options))}
+        found = scan_labelled(cluster, STACK_LABEL)
+    return {stack: keys for stack, keys in sorted(found.stacks().items()) if stack not in known}
+
+
+def _state_namespace(options: StateListOptions) -> str:
+    if options.state_namespace is not None:
+        return options.state_namespace
+    config = read_head_config(options.repo)
+    return config.state_namespace if config else "kgit-system"
+
+
+def recover_state(options: StateRecoverOptions) -> Recovered:
+    """Record the objects labelled for the stack that its state lacks, from the live objects.
+
+    Under the stack's lock. Each is recorded as the cluster holds it (server fields
+    dropped, Secret values and kgit.yaml's sensitive values as digests) with its uid, so
+    the next plan prunes those no longer in Git. Creates the state if there is none.
+    """
+    target = resolve_target(options.target, options.repo)
+    config = read_head_config(options.repo) or Config()
+    who = default_who()
+    with (
+        connect_cluster(options.cluster) as cluster,
+        acquire(cluster, target.stack, target.state_namespace, 0.0, who, operation="recover"),
+    ):
+        handle = load_state(cluster, target.stack, target.state_namespace)
+        found = scan_labelled(cluster, f"{STACK_LABEL}={target.stack}", metadata_only=False)
+        key = handle.state.hmac_key
+        records = [
+            RecordedObject(
+                k,
+                normalize(obj, key, config.sensitive),
+                uid=str(obj["metadata"].get("uid") or ""),
+                applied_at=str(obj["metadata"].get("creationTimestamp") or ""),
+            )
+            for k, obj in sorted(found.objects.items())
+            if k not in handle.state.objects
+        ]
+        handle = add_records(cluster, handle, records, who=who)
+    return Recovered(
+        target,
+        tuple(r.key for r in records),
+        handle.serial,
+        tuple(sorted(f"{kind}: {why}" for (_, kind), why in found.unlisted.items())),
+    )
 
 
 def remove_from_state(options: StateRmOptions) -> Removed:

@@ -131,6 +131,11 @@ class StateListOptions:
 
     repo: Path = repo_flag()
     state_namespace: str | None = state_namespace_flag()
+    orphans: bool = flag(
+        "--orphans",
+        help="List instead the objects labelled for stacks that have no state (lost states).",
+        default=False,
+    )
     cluster: ClusterOptions = group(ClusterOptions)
     fmt: TableFormat = table_format_flag()
     view: VerboseOptions = group(VerboseOptions)
@@ -146,6 +151,16 @@ class StateRmOptions:
         help="Object keys group/kind/namespace/name.",
         required=True,
     )
+    repo: Path = repo_flag()
+    target: TargetOptions = group(TargetOptions)
+    cluster: ClusterOptions = group(ClusterOptions)
+    view: VerboseOptions = group(VerboseOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecoverOptions:
+    """``kgit state recover``: record again the objects labelled for the stack."""
+
     repo: Path = repo_flag()
     target: TargetOptions = group(TargetOptions)
     cluster: ClusterOptions = group(ClusterOptions)

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
     from kgit.cluster import Cluster
     from kgit.manifests.keys import ObjectKey
+    from kgit.plan.inputs import RecordedObject
 
 log = logging.getLogger(__name__)
 
@@ -331,5 +332,33 @@ def remove_objects(
         state,
         objects={k: v for k, v in state.objects.items() if k not in removed},
         history=[*state.history, entry],
+    )
+    return save_state(cluster, handle, state)
+
+
+def add_records(
+    cluster: Cluster,
+    handle: StateHandle,
+    records: Iterable[RecordedObject],
+    *,
+    who: str = "",
+) -> StateHandle:
+    """``kgit state recover``: record objects found in the cluster, and save.
+
+    Records the state already holds are kept as they are. Raises :class:`StateError` when
+    the state changed since ``handle`` was read.
+    """
+    state = handle.state
+    added = {r.key: r for r in records if r.key not in state.objects}
+    entry = HistoryEntry(
+        serial=handle.serial + 1,
+        plan_digest="",
+        commit=state.commit,
+        who=who,
+        when=_now(),
+        result=f"state recover: {len(added)} object(s) recorded from the cluster",
+    )
+    state = dataclasses.replace(
+        state, objects={**state.objects, **added}, history=[*state.history, entry]
     )
     return save_state(cluster, handle, state)
