@@ -1,4 +1,4 @@
-"""``kgit apply``, ``kgit force-unlock``, ``kgit history`` and ``kgit status``."""
+"""``kgit apply``, ``kgit destroy``, ``kgit force-unlock``, ``kgit history`` and ``kgit status``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import typer
 from kgit.cli.command import verb
 from kgit.cli.output import ask_yes, echo, progress, use_color
 from kgit.errors import ConfigError
-from kgit.services.verbs import ApplyOptions, ForceUnlockOptions, StackTableOptions
+from kgit.services.verbs import (
+    ApplyOptions,
+    DestroyOptions,
+    ForceUnlockOptions,
+    StackTableOptions,
+)
 
 if TYPE_CHECKING:
     from kgit.plan.model import Plan
@@ -73,7 +78,59 @@ def apply(options: ApplyOptions) -> int:
         return 0
     if outcome.report.health is not None:
         typer.echo(render_health(outcome.report.health))
-    typer.echo(render_apply_summary(outcome.report))
+    typer.echo(render_apply_summary(outcome.report, destroy=outcome.plan.options.destroy))
+    return 1 if outcome.report.failed else 0
+
+
+DESTROY_APPROVAL = (
+    "\nDo you really want to destroy all objects of this stack?\n"
+    "  kgit will delete everything the stack owns, as shown above, then its state.\n"
+    "  There is no undo. Only 'yes' will be accepted to confirm.\n"
+)
+
+
+@verb(DestroyOptions)
+def destroy(options: DestroyOptions) -> int:
+    """Delete every object the stack owns (its state and its label), then its records.
+
+    Shows the plan and asks; with --out only stores the plan, for kgit apply PLAN. A
+    Namespace holding objects the stack does not own is refused unless --allow-cascade.
+
+    Examples:
+
+      kgit destroy --stack web            # plan, show, ask "Only 'yes' will be accepted"
+
+      kgit destroy --stack web --auto-approve
+
+      kgit destroy --stack web --out plans/   # review it, then: kgit apply plans/web-….json
+    """
+    from kgit.render import render_plan
+    from kgit.render.apply import render_apply_summary, render_result
+    from kgit.services.apply import ApplyHooks
+    from kgit.services.destroy import run_destroy
+
+    colored = use_color(options.view.color)
+    if options.out is None and not options.auto_approve and not sys.stdin.isatty():
+        raise ConfigError("no terminal to ask for approval: give --auto-approve, or --out")
+
+    def show(plan: Plan) -> None:
+        echo(render_plan(plan, options.fmt.value, color=colored))
+
+    def approve(plan: Plan) -> bool:
+        show(plan)
+        return options.auto_approve or ask_yes(DESTROY_APPROVAL)
+
+    hooks = ApplyHooks(
+        progress=progress, on_result=lambda r: typer.echo(render_result(r)), approve=approve
+    )
+    outcome = run_destroy(options, hooks)
+    if outcome.stored is not None:
+        show(outcome.plan)
+        return 0
+    if outcome.report is None:
+        typer.echo(f"No objects to destroy: stack {outcome.plan.stack} owns none.")
+        return 0
+    typer.echo(render_apply_summary(outcome.report, destroy=True))
     return 1 if outcome.report.failed else 0
 
 

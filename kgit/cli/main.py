@@ -85,6 +85,7 @@ def _register() -> None:
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
     app.command("apply")(apply.apply)
+    app.command("destroy")(apply.destroy)
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
     app.command("status")(apply.status)

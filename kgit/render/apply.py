@@ -21,8 +21,11 @@ def render_result(result: ObjectResult) -> str:
     return line
 
 
-def render_apply_summary(report: ApplyReport) -> str:
-    """Terraform's closing line: complete, failed, or interrupted, with the counts."""
+def render_apply_summary(report: ApplyReport, *, destroy: bool = False) -> str:
+    """Terraform's closing line: complete, failed, or interrupted, with the counts.
+
+    A destroy says ``Destroy complete! Resources: N destroyed.``
+    """
     added = report.count(Result.CREATED, Result.REPLACED)
     changed = report.count(Result.UPDATED, Result.ADOPTED)
     deleted = report.count(Result.DELETED, Result.REPLACED)
@@ -40,6 +43,8 @@ def render_apply_summary(report: ApplyReport) -> str:
     health = report.health
     if health is not None and not health.healthy:
         return f"\nApply failed: the wait for health {health.outcome.value}; {counts}."
+    if destroy:
+        return f"\nDestroy complete! Resources: {deleted} destroyed."
     return f"\nApply complete! Resources: {counts}."
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import signal
-import threading
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,9 +15,11 @@ from kgit.plan.cascade import compute_cascade
 from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
 from kgit.services.connect import connect_cluster
+from kgit.services.destroy import apply_destroy_plan
 from kgit.services.gather import Gathered, gather
 from kgit.services.origin import origin_of
 from kgit.services.plan import make_plan
+from kgit.services.signals import stop_on_signals
 from kgit.services.source import check_source, open_spec, remote_of
 from kgit.services.target import Target, resolve_target
 from kgit.source.read import read_source
@@ -29,7 +28,9 @@ from kgit.watch.remote import source_of_plan
 from kgit.watch.status import load_pending_plan
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    import threading
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
 
     from kgit.apply.model import ApplyReport, ObjectResult
     from kgit.cluster.client import Cluster
@@ -102,28 +103,6 @@ def _cascade_moved(plan: Plan, seen: Gathered) -> list[str]:
     ]
 
 
-@contextmanager
-def stop_on_signals(stop: threading.Event | None = None) -> Iterator[threading.Event]:
-    """SIGINT/SIGTERM stop the apply between batches instead of mid-record.
-
-    Yields ``stop`` (a new event if None), set by either signal until the block ends.
-    """
-    stop = stop or threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
 @dataclass(frozen=True, slots=True)
 class ApplyOutcome:
     """The plan that was applied (or shown), and what happened; no report when nothing
@@ -154,6 +133,13 @@ def run_apply(options: ApplyOptions, hooks: ApplyHooks) -> ApplyOutcome:
     with connect_cluster(options.inputs.cluster) as cluster:
         if options.plan_file is not None or options.pending:
             plan = _stored_plan(cluster, options)
+            if plan.options.destroy:
+                return ApplyOutcome(
+                    plan,
+                    apply_destroy_plan(
+                        cluster, plan, settings, hooks, lock_timeout=options.lock_timeout
+                    ),
+                )
             spec = source_of_plan(
                 cluster,
                 plan,

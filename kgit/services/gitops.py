@@ -13,8 +13,8 @@ from kgit.durations import parse_duration
 from kgit.errors import ConfigError
 from kgit.identity import ensure_identity
 from kgit.images.service import RegistryOptions
-from kgit.services.apply import stop_on_signals
 from kgit.services.connect import connect_cluster
+from kgit.services.signals import stop_on_signals
 from kgit.services.source import remote_of
 from kgit.services.target import resolve_target
 from kgit.sops.keyring import ensure_sops_key

@@ -65,6 +65,11 @@ def _key(resource: Resource, obj: dict[str, Any]) -> ObjectKey:
     return ObjectKey(resource.group, resource.kind, namespace, str(meta.get("name") or ""))
 
 
+def _typed(resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
+    # A metadata-only answer names its items PartialObjectMetadata: name the real kind.
+    return {**obj, "apiVersion": resource.api_version, "kind": resource.kind}
+
+
 def _owned(obj: dict[str, Any]) -> bool:
     return bool((obj.get("metadata") or {}).get("ownerReferences"))
 
@@ -125,7 +130,7 @@ def scan_labelled(
             listed.failed.pop(kind, None)
         listed.objects.update(again.objects)
     objects = {
-        _key(resources[kind], item): item
+        _key(resources[kind], item): _typed(resources[kind], item)
         for kind, items in listed.objects.items()
         for item in items
         if not _owned(item)

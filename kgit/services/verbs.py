@@ -12,6 +12,7 @@ from pathlib import Path
 from kgit.flags import (
     OutputFormat,
     TableFormat,
+    allow_cascade_flag,
     auto_approve_flag,
     flag,
     group,
@@ -165,3 +166,23 @@ class StateRecoverOptions:
     target: TargetOptions = group(TargetOptions)
     cluster: ClusterOptions = group(ClusterOptions)
     view: VerboseOptions = group(VerboseOptions)
+
+
+@dataclass(frozen=True, slots=True)
+class DestroyOptions:
+    """``kgit destroy``: delete every object the stack owns, then its state, lock and status."""
+
+    repo: Path = repo_flag()
+    target: TargetOptions = group(TargetOptions)
+    allow_cascade: bool = allow_cascade_flag()
+    cluster: ClusterOptions = group(ClusterOptions)
+    auto_approve: bool = auto_approve_flag()
+    lock_timeout: float = lock_timeout_flag()
+    out: str | None = out_flag()
+    fmt: OutputFormat = plan_format_flag()
+    wait: bool = flag(
+        "--wait",
+        help="Wait for deleted objects (and namespaces' contents) to be gone.",
+        default=False,
+    )
+    view: ColorOptions = group(ColorOptions)

@@ -362,3 +362,20 @@ def add_records(
         state, objects={**state.objects, **added}, history=[*state.history, entry]
     )
     return save_state(cluster, handle, state)
+
+
+def delete_state(cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE) -> None:
+    """Delete the stack's state: its head Secret and every chunk (``kgit destroy``).
+
+    Raises :class:`StateError` when they cannot be listed or deleted.
+    """
+    check_stack_name(stack)
+    where = f"Secret/{namespace}/{head_name(stack)}"
+    try:
+        secrets = cluster.list_kind(
+            SECRET, namespace, label_selector=f"{LABEL_STACK}={stack}", metadata_only=True
+        )
+        for name in sorted({head_name(stack), *(s["metadata"]["name"] for s in secrets)}):
+            cluster.delete(SECRET, namespace, name, uid=None)
+    except ClusterError as err:
+        raise StateError(f"{where}: cannot delete the state: {err}") from err
