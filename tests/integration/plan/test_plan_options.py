@@ -179,7 +179,11 @@ def test_options_and_kgit_yaml(
     assert clean["source"]["dirty"] is False
     assert field(changes_by_key(clean)[deployment], image)["after"] == "nginx:1.28"
 
-    # --path replaces kgit.yaml's paths.
-    other = run_kgit("plan", *args, "--path", "apps/other", "-f", "json", kubeconfig=kubeconfig)
-    assert other.json()["source"]["paths"] == ["apps/other"]
+    # --path replaces kgit.yaml's paths: alone, apps/other drops the namespace it needs.
+    alone = run_kgit("plan", *args, "--path", "apps/other", "-f", "json", kubeconfig=kubeconfig)
+    assert alone.code == 1
+    assert f"Namespace/{ns} is removed from Git but ConfigMap/{ns}/other" in alone.stderr
+    paths = ("--path", "apps/other", "--path", "apps/web")
+    other = run_kgit("plan", *args, *paths, "-f", "json", kubeconfig=kubeconfig)
+    assert other.json()["source"]["paths"] == ["apps/other", "apps/web"]
     assert changes_by_key(other.json())[f"/ConfigMap/{ns}/other"]["action"] == "create"
