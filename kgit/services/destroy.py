@@ -76,8 +76,10 @@ def plan_destroy(
     live = {key: LiveObject(key, obj) for key, obj in found.objects.items()}
     live.update(_read_missing(cluster, [k for k in recorded if k not in live], found.unlisted))
     for key, obj in found.objects.items():
-        # Labelled but not recorded (a lost state): owned all the same, so destroyed.
-        recorded.setdefault(key, RecordedObject(key, {"apiVersion": obj["apiVersion"]}))
+        # Labelled but not recorded (a lost state): owned all the same, so destroyed,
+        # unless it is already on its way out (a Namespace still finalizing).
+        if key not in recorded and not obj["metadata"].get("deletionTimestamp"):
+            recorded[key] = RecordedObject(key, {"apiVersion": obj["apiVersion"]})
     namespaces = {k.name for k in recorded if (k.group, k.kind) == NAMESPACE_KIND}
     contents = list_namespace_contents(cluster, namespaces)
     inputs = PlanInputs(

@@ -62,7 +62,8 @@ class LockInfo:
     def describe(self) -> str:
         """One line for a person: holder, since when, lock ID, expiry."""
         doing = f" ({self.operation})" if self.operation else ""
-        state = "expired" if self.expired else f"lease {self.duration}s, renewed {self.renewed}"
+        renewed = self.renewed or "(never)"
+        state = "expired" if self.expired else f"lease {self.duration}s, renewed {renewed}"
         return (
             f"held by {self.who or '(unknown)'}{doing} since {self.acquired or '(unknown)'}, "
             f"lock ID {self.lock_id or '(none)'}, {state}"
