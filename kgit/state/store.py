@@ -319,20 +319,35 @@ def remove_objects(
             f"{head_name(state.stack)}: not in the state: {', '.join(str(k) for k in unknown)}"
         )
     removed = set(wanted)
+    return _save_repair(
+        cluster,
+        handle,
+        {k: v for k, v in state.objects.items() if k not in removed},
+        who=who,
+        result=f"state rm: {len(wanted)} object(s) forgotten",
+    )
+
+
+def _save_repair(
+    cluster: Cluster,
+    handle: StateHandle,
+    objects: dict[ObjectKey, RecordedObject],
+    *,
+    who: str,
+    result: str,
+) -> StateHandle:
+    """Save the state with ``objects`` and a history entry saying what repaired it."""
+    state = handle.state
     entry = HistoryEntry(
         serial=handle.serial + 1,
         plan_digest="",
         commit=state.commit,
         who=who,
         when=_now(),
-        result=f"state rm: {len(wanted)} object(s) forgotten",
+        result=result,
     )
     # A copy: if the write is refused, the caller's state is as it was read.
-    state = dataclasses.replace(
-        state,
-        objects={k: v for k, v in state.objects.items() if k not in removed},
-        history=[*state.history, entry],
-    )
+    state = dataclasses.replace(state, objects=objects, history=[*state.history, entry])
     return save_state(cluster, handle, state)
 
 
@@ -348,20 +363,15 @@ def add_records(
     Records the state already holds are kept as they are. Raises :class:`StateError` when
     the state changed since ``handle`` was read.
     """
-    state = handle.state
-    added = {r.key: r for r in records if r.key not in state.objects}
-    entry = HistoryEntry(
-        serial=handle.serial + 1,
-        plan_digest="",
-        commit=state.commit,
+    objects = handle.state.objects
+    added = {r.key: r for r in records if r.key not in objects}
+    return _save_repair(
+        cluster,
+        handle,
+        {**objects, **added},
         who=who,
-        when=_now(),
         result=f"state recover: {len(added)} object(s) recorded from the cluster",
     )
-    state = dataclasses.replace(
-        state, objects={**state.objects, **added}, history=[*state.history, entry]
-    )
-    return save_state(cluster, handle, state)
 
 
 def delete_state(cluster: Cluster, stack: str, namespace: str = STATE_NAMESPACE) -> None:
