@@ -8,6 +8,7 @@ changed in the cluster. The cases run a few at a time; each is its own test.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 from corpuslib import Outcome, run_case
 
-from kgit.cluster import NAMESPACE, connect
+from kgit.cluster import NAMESPACE, AlreadyExistsError, connect
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,6 +29,7 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 MAX_SECONDS = 30.0
 MAX_RSS_MB = 256.0
 WORKERS = 3
+OBJECTS_NAMESPACE = "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +45,13 @@ def outcomes(
     state_ns = f"corpus-{uuid.uuid4().hex[:8]}"
     work = tmp_path_factory.mktemp("corpus")
     with connect(kubeconfig) as cluster:
-        cluster.create(
-            NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": state_ns}}
-        )
+        # The state's namespace, and the one the cases' objects name (a plan refuses
+        # objects whose namespace neither exists nor is created by it).
+        for name in (state_ns, OBJECTS_NAMESPACE):
+            with contextlib.suppress(AlreadyExistsError):
+                cluster.create(
+                    NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                )
         try:
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 futures = {
