@@ -132,8 +132,6 @@ def test_every_row_of_the_three_way_table(
         "max_delete": 10,
         "default_namespace": "default",
         "state_namespace": STATE_NAMESPACE,
-        "allow_cascade": False,
-        "destroy": False,
     }
     jsonschema.validate(plan, load_plan_schema())
     assert plan["source"]["commit"] == commit

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import jsonschema
 import pytest
 from test_compute import KEY, SOURCE, STACK, desired, live, manifest, recorded, server_form
 
@@ -15,6 +16,7 @@ from kgit.plan.cascade import compute_cascade, is_derived
 from kgit.plan.compute import compute_plan
 from kgit.plan.inputs import ContainedObject, LiveObject, PlanInputs, PlanOptions, RecordedObject
 from kgit.plan.model import Action, CascadeDelete, Plan
+from kgit.plan.store import load_plan_schema, plan_from_json, plan_to_dict, plan_to_json
 from kgit.render import render_markdown, render_text
 from kgit.render.common import render_summary_line
 
@@ -122,3 +124,18 @@ def test_a_namespace_whose_contents_could_not_be_listed_is_not_deleted() -> None
 def test_no_namespace_deleted_no_cascade() -> None:
     result = compute_cascade(inputs_deleting_web(), (), PlanOptions())
     assert result.deletes == () and result.errors == ()
+
+
+def test_the_cascade_is_kept_in_the_plan_file() -> None:
+    contents = (ContainedObject(HANDMADE), ContainedObject(OTHERS, "shop"))
+    done = plan(inputs_deleting_web(*contents), allow_cascade=True)
+    data = plan_to_dict(done)
+    jsonschema.validate(data, load_plan_schema())
+    assert data["cascade"] == [
+        {"key": "/ConfigMap/web/handmade", "stack": ""},
+        {"key": "/Service/web/theirs", "stack": "shop"},
+    ]
+    assert plan_from_json(plan_to_json(done)) == done
+    # A plan without a cascade writes neither it nor the new options (digests stay).
+    plain = plan_to_dict(plan(inputs_deleting_web()))
+    assert "cascade" not in plain and "allow_cascade" not in plain["options"]
