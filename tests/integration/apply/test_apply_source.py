@@ -33,7 +33,9 @@ def test_a_stack_planned_from_another_repository_is_refused(
 
     # Another repository that happens to give the same stack name.
     other = Stack(stack.name, GitRepo(tmp_path / "other"), kubeconfig)
-    other.write("theirs.yaml", configmap(ns, "theirs", x="2"))
+    # (Outside the stack's Namespace: a plan deleting a Namespace whose objects Git
+    # holds is refused.)
+    other.write("theirs.yaml", configmap("default", f"{ns}-theirs", x="2"))
     other.repo.commit()
     said = (
         f"stack {stack.name} was last applied from {stack.repo.root.resolve()} at "
@@ -49,7 +51,7 @@ def test_a_stack_planned_from_another_repository_is_refused(
     plan = other.plan("--allow-source-change")
     assert plan["options"]["allow_source_change"] is True
     assert actions(plan) == {
-        f"/ConfigMap/{ns}/theirs": "create",
+        f"/ConfigMap/default/{ns}-theirs": "create",
         f"/ConfigMap/{ns}/mine": "delete",
         f"/Namespace//{ns}": "delete",
     }
