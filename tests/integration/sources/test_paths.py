@@ -50,6 +50,10 @@ def test_default_namespace_for_plain_kustomize_and_helm_and_who_wins(
     repo = GitRepo(tmp_path / f"ns-{namespace}")
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "1"}}
     repo.write("plain/cm.yaml", json.dumps({**cm, "metadata": {"name": "plain"}}))
+    # The namespace the Kustomization and a release name (a plan refuses objects whose
+    # namespace neither exists nor is created by it).
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}}
+    repo.write("plain/ns.yaml", json.dumps(ns))
     repo.write("kz/kustomization.yaml", "resources: [cm.yaml]\n")
     repo.write("kz/cm.yaml", json.dumps({**cm, "metadata": {"name": "kz"}}))
     repo.write("kz-own/kustomization.yaml", f"namespace: {other}\nresources: [cm.yaml]\n")
@@ -77,6 +81,7 @@ def test_default_namespace_for_plain_kustomize_and_helm_and_who_wins(
             f"/ConfigMap/{other}/kz-own",
             f"/ConfigMap/{other}/own-release",
             f"/ConfigMap/{namespace}/default-release",
+            f"/Namespace//{other}",
         ]
     )
     assert [
