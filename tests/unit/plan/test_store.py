@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from kgit.errors import PlanFileError
 from kgit.manifests.keys import ObjectKey
+from kgit.plan.decode import plan_from_dict
 from kgit.plan.inputs import PlanOptions
 from kgit.plan.model import (
     FORMAT_VERSION,
@@ -37,7 +38,6 @@ from kgit.plan.store import (
     default_plan_path,
     load_plan_schema,
     plan_digest,
-    plan_from_dict,
     plan_from_json,
     plan_to_dict,
     plan_to_json,

@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kgit.errors import PlanFileError
-from kgit.plan.store import plan_from_dict, plan_from_json, plan_to_json, read_plan
+from kgit.plan.decode import plan_from_dict
+from kgit.plan.store import plan_from_json, plan_to_json, read_plan
 
 pytestmark = pytest.mark.unit
 
