@@ -1,16 +1,18 @@
-"""``bench/run``: kgit against kubectl on one local control plane, every size in one run.
+"""``bench/run``: kgit against kubectl, Carvel kapp and Flux's apply engine on one local
+control plane, every size in one run.
 
-For each N, two phases on the same generated repository, one tool at a time so that
-neither tool's objects weigh on the other's LISTs: kgit (first plan, first apply, the
-LIST floor, no-op plan, no-op apply, the recorded state, then a plan with 1% of objects
-changed in Git and 1% drifted in the cluster), then kubectl (the same steps with
-``kubectl diff`` and ``kubectl apply --server-side``). Between first-apply repetitions
-and at the end of a phase the stack's namespaces (and kgit's state) are deleted and
-waited for, so every first apply starts from an empty cluster.
+For each N, one phase per tool on the same generated repository, one tool at a time so
+that no tool's objects weigh on another's LISTs: first plan, first apply, (for kgit) the
+LIST floor, no-op plan, no-op apply, (for kgit) the recorded state, then a plan with 1%
+of objects changed in Git and 1% drifted in the cluster. The tools' commands are in
+:mod:`bench.peers`. Between first-apply repetitions and at the end of a phase the stack's
+namespaces (and kgit's state, kapp's app record) are deleted and waited for, so every
+first apply starts from an empty cluster.
 
-Every step is checked (exit codes, object counts, the plan's changes); a failed step
-stops the run. Results go to ``--out``: results.json (every sample), results.md (ratio
-and absolute tables, the machine) and time-vs-n.png.
+Every step is checked (exit codes, object counts, the number of changed objects each tool
+reports, kgit's plan in JSON); a failed step stops the run. Results go to ``--out``:
+results.json (every sample), results.md (ratio and absolute tables, the machine) and
+time-vs-n.png.
 """
 
 from __future__ import annotations
@@ -27,59 +29,55 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
-from bench.generate import (
-    CRD_PLURAL,
-    Placed,
-    crd_group,
-    crd_manifest,
-    drift_patch,
-    generate,
-    pick,
-    with_changes,
-    write_stack,
+from bench.cluster import (
+    STATE_NAMESPACE,
+    BenchError,
+    count_live,
+    create_namespaces,
+    delete_stack,
+    drift,
+    floor_paths,
+    install_crd,
+    key_of,
+    remove,
 )
-from bench.kube import Api, Credentials, HttpError
+from bench.generate import CRD_PLURAL, crd_group, generate, pick, with_changes, write_stack
+from bench.kube import Api, Credentials
+from bench.peers import FLUX_SSA_VERSION, KAPP_VERSION, TOOLS, peers
 from bench.report import write_results
 from kgit.cluster.client import connect
-from kgit.cluster.listing import MAX_NAMESPACED_LISTS
-from kgit.manifests.keys import key_of as kgit_key_of
 from kgit.state.chunks import head_name
 from kgit.state.store import load_state
 
 if TYPE_CHECKING:
-    from kgit.manifests.keys import ObjectKey
+    from collections.abc import Callable
+
+    from bench.generate import Placed
+    from bench.peers import Command
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTROLPLANE = ROOT / "scripts" / "controlplane"
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
-DEFAULT_SIZES = (100, 1000, 5000, 10000)
-STATE_NAMESPACE = "kgit-system"
-DRIFT_MANAGER = "bench-drift"
-DELETE_TIMEOUT = 900.0
+DEFAULT_SIZES = (10, 100, 1000, 5000, 10000)
 STEPS = ("first_plan", "first_apply", "noop_plan", "change_plan", "noop_apply")
-# kubectl diff exits 1 when it found differences, >1 on errors.
-KUBECTL_DIFF_OK = (0, 1)
-
-
-class BenchError(Exception):
-    """A step of the benchmark failed: the run stops, naming the step."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One timed run of a command: wall time, peak RSS of the child, exit code."""
+    """One timed run of a command: wall time, peak RSS of the child, exit code, and the
+    number of objects it reported as changed (None when the command reports none)."""
 
     seconds: float
     rss_mb: float
     code: int
+    changes: int | None = None
 
 
 @dataclass(slots=True)
@@ -132,9 +130,15 @@ def log(message: str) -> None:
 
 
 def run_timed(
-    cmd: list[str], *, env: dict[str, str], cwd: Path | None = None, ok: tuple[int, ...] = (0,)
+    cmd: list[str],
+    *,
+    env: dict[str, str],
+    cwd: Path | None = None,
+    ok: tuple[int, ...] = (0,),
+    count: Callable[[str], int] | None = None,
 ) -> Sample:
-    """Run ``cmd`` to its end through :mod:`bench.launch`; its wall time and peak RSS.
+    """Run ``cmd`` to its end through :mod:`bench.launch`; its wall time and peak RSS, and
+    with ``count`` the changes its output reports.
 
     Raises :class:`BenchError` with the tail of its output if it exits with a code
     outside ``ok``.
@@ -165,9 +169,13 @@ def run_timed(
         if measured["code"] not in ok:
             tail = output.read_bytes()[-3000:].decode(errors="replace")
             raise BenchError(f"{' '.join(cmd[:4])} ... exited {measured['code']}:\n{tail}")
+        changes = count(output.read_text(errors="replace")) if count else None
     # ru_maxrss is in KiB on Linux.
     return Sample(
-        round(measured["seconds"], 4), round(measured["rss_kib"] / 1024, 1), measured["code"]
+        round(measured["seconds"], 4),
+        round(measured["rss_kib"] / 1024, 1),
+        measured["code"],
+        changes,
     )
 
 
@@ -175,136 +183,6 @@ def kgit_command() -> list[str]:
     """The installed ``kgit`` console script beside this interpreter, else ``-m kgit``."""
     script = Path(sys.executable).parent / "kgit"
     return [str(script)] if script.exists() else [sys.executable, "-m", "kgit"]
-
-
-# --- the cluster side ----------------------------------------------------------------
-
-
-def collection(kind: str, namespace: str | None, prefix: str) -> str:
-    """The URL path of a kind's collection (cluster-wide when ``namespace`` is None)."""
-    base, plural, namespaced = {
-        "Namespace": ("/api/v1", "namespaces", False),
-        "ConfigMap": ("/api/v1", "configmaps", True),
-        "Secret": ("/api/v1", "secrets", True),
-        "ServiceAccount": ("/api/v1", "serviceaccounts", True),
-        "Service": ("/api/v1", "services", True),
-        "Role": ("/apis/rbac.authorization.k8s.io/v1", "roles", True),
-        "RoleBinding": ("/apis/rbac.authorization.k8s.io/v1", "rolebindings", True),
-        "Deployment": ("/apis/apps/v1", "deployments", True),
-        "Widget": (f"/apis/{crd_group(prefix)}/v1", CRD_PLURAL, True),
-    }[kind]
-    if namespaced and namespace:
-        return f"{base}/namespaces/{namespace}/{plural}"
-    return f"{base}/{plural}"
-
-
-def object_path(obj: dict[str, Any], prefix: str) -> str:
-    """The URL path of one generated object."""
-    meta = obj["metadata"]
-    return f"{collection(obj['kind'], meta.get('namespace'), prefix)}/{meta['name']}"
-
-
-def floor_paths(placed: list[Placed], prefix: str) -> list[str]:
-    """The LISTs a plan of this stack needs, chosen the way kgit chooses them."""
-    kinds = sorted({p.obj["kind"] for p in placed} | {"Namespace"})
-    namespaces = sorted({p.obj["metadata"].get("namespace") for p in placed} - {None})
-    paths = []
-    for kind in kinds:
-        if kind == "Namespace" or len(namespaces) > MAX_NAMESPACED_LISTS:
-            paths.append(collection(kind, None, prefix))
-        else:
-            paths += [collection(kind, ns, prefix) for ns in namespaces]
-    return paths
-
-
-def key_of(obj: dict[str, Any]) -> ObjectKey:
-    """kgit's key of a generated object."""
-    return kgit_key_of(obj, namespaced=obj["kind"] != "Namespace")
-
-
-def install_crd(api: Api, prefix: str) -> None:
-    """Create (or keep) the bench CRD and wait until its kind is served."""
-    crd = crd_manifest(prefix)
-    path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd['metadata']['name']}"
-    api.request(
-        "PATCH",
-        path,
-        query={"fieldManager": "bench", "force": "true"},
-        body=crd,
-        content_type="application/apply-patch+yaml",
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            api.request("GET", collection("Widget", None, prefix), query={"limit": "1"})
-            return
-        except HttpError:
-            time.sleep(0.2)
-    raise BenchError(f"CRD {path}: not served after 60 s")
-
-
-def create_namespaces(api: Api, placed: list[Placed]) -> None:
-    """Create the stack's namespaces, empty and unlabelled (as someone else would)."""
-    for item in placed:
-        if item.obj["kind"] == "Namespace":
-            name = item.obj["metadata"]["name"]
-            api.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
-
-
-def delete_stack(
-    api: Api, placed: list[Placed], prefix: str, stack: str, *, wait: bool = True
-) -> None:
-    """Delete the stack's namespaces (and so their objects) and its state.
-
-    With ``wait``, return once the namespaces are gone (the next step reuses their names).
-    """
-    namespaces = [p.obj for p in placed if p.obj["kind"] == "Namespace"]
-    paths = [object_path(ns, prefix) for ns in namespaces]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda p: _delete(api, p), paths))
-    secrets = collection("Secret", STATE_NAMESPACE, prefix)
-    for secret in api.list_all(secrets, selector=f"kgit.dev/state-stack={stack}"):
-        _delete(api, f"{secrets}/{secret['metadata']['name']}")
-    if wait:
-        api.wait_gone(paths, DELETE_TIMEOUT)
-
-
-def _delete(api: Api, path: str) -> None:
-    try:
-        api.request("DELETE", path)
-    except HttpError as err:
-        if err.status != 404:
-            raise
-
-
-def count_live(api: Api, placed: list[Placed], prefix: str) -> int:
-    """How many of the generated objects exist in the cluster."""
-    wanted = {
-        (p.obj["kind"], p.obj["metadata"].get("namespace") or "", p.obj["metadata"]["name"])
-        for p in placed
-    }
-    found = 0
-    for kind in sorted({k for k, _, _ in wanted}):
-        for item in api.list_all(collection(kind, None, prefix)):
-            meta = item["metadata"]
-            found += (kind, meta.get("namespace") or "", meta["name"]) in wanted
-    return found
-
-
-def drift(api: Api, items: list[Placed], prefix: str) -> None:
-    """Change managed fields of ``items`` in the cluster, as another field manager."""
-
-    def one(item: Placed) -> None:
-        api.request(
-            "PATCH",
-            object_path(item.obj, prefix),
-            query={"fieldManager": DRIFT_MANAGER},
-            body=drift_patch(item.obj),
-            content_type="application/merge-patch+json",
-        )
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(one, items))
 
 
 # --- the steps -----------------------------------------------------------------------
@@ -320,16 +198,20 @@ class Bench:
         self.credentials: Credentials = credentials_from_kubeconfig(kubeconfig, work / "pki")
         self.api = Api(self.credentials)
         self.server_version = str(self.api.request("GET", "/version")["gitVersion"])
-        self.kubectl = args.kubectl or str(
+        kubectl = args.kubectl or str(
             Path(os.environ.get("KGIT_TEST_CACHE", Path.home() / ".cache" / "kgit-test"))
             / f"kubernetes-{self.server_version}"
             / "kubectl"
         )
-        if not Path(self.kubectl).exists():
+        if not Path(kubectl).exists():
             raise BenchError(
-                f"{self.kubectl}: no kubectl of the server's version (scripts/setup builds it)"
+                f"{kubectl}: no kubectl of the server's version (scripts/setup builds it)"
             )
-        self.kgit = kgit_command()
+        try:
+            self.peers = peers(kgit_command(), kubectl)
+        except FileNotFoundError as err:
+            raise BenchError(str(err)) from err
+        self.kgit = self.peers.kgit
         self.env = {
             **os.environ,
             "KUBECONFIG": str(kubeconfig),
@@ -337,8 +219,19 @@ class Bench:
             "KUBECACHEDIR": str(work / "kube-cache"),
         }
 
-    def timed(self, cmd: list[str], ok: tuple[int, ...] = (0,), cwd: Path | None = None) -> Sample:
-        return run_timed(cmd, env=self.env, cwd=cwd, ok=ok)
+    def timed(self, cmd: list[str], cwd: Path | None = None) -> Sample:
+        """Run a command that reports no changes (start-up, the LIST floor)."""
+        return run_timed(cmd, env=self.env, cwd=cwd)
+
+    def step(self, result: SizeResult, step: str, tool: str, command: Command, expect: int) -> None:
+        """Run one step of ``tool`` and check that it reports ``expect`` changed objects."""
+        sample = run_timed(command.argv, env=self.env, ok=command.ok, count=command.count)
+        if sample.changes != expect:
+            raise BenchError(
+                f"N={result.n} {tool} {step}: {' '.join(command.argv[:3])} ... reported "
+                f"{sample.changes} changed objects, expected {expect}"
+            )
+        result.add(step, tool, sample)
 
     def startup(self) -> dict[str, list[Sample]]:
         """``kgit --version`` and ``kgit --help``, several times each."""
@@ -350,7 +243,7 @@ class Bench:
         }
 
     def size(self, n: int) -> SizeResult:
-        """Every step at ``n`` objects, kgit's phase then kubectl's."""
+        """Every step at ``n`` objects, one tool's phase after the other."""
         prefix = f"{self.args.prefix}{n}"
         stack = f"bench-{prefix}"
         placed = generate(prefix, n)
@@ -381,36 +274,20 @@ class Bench:
             f"N={n}: {namespaces} namespaces, {len(changed)} changed in Git, {len(drifted)} drifted"
         )
         try:
-            self.phase("kgit", result, placed, prefix, stack, repo, changed, drifted)
-            delete_stack(self.api, placed, prefix, stack)
-            git("reset", "-q", "--hard", base)
-            self.phase("kubectl", result, placed, prefix, stack, repo, changed, drifted)
+            for index, tool in enumerate(TOOLS):
+                if index:
+                    delete_stack(self.api, placed, prefix, stack)
+                    git("reset", "-q", "--hard", base)
+                self.phase(tool, result, placed, prefix, stack, repo, changed, drifted)
         finally:
             # The last size's objects may finish going after the run; others may not
             # weigh on the next size's timings.
             delete_stack(self.api, placed, prefix, stack, wait=n != self.args.sizes[-1])
-            _delete(
+            remove(
                 self.api,
                 f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{CRD_PLURAL}.{crd_group(prefix)}",
             )
         return result
-
-    def commands(
-        self, tool: str, repo: Path, stack: str
-    ) -> dict[str, tuple[list[str], tuple[int, ...]]]:
-        """Per step, the command and its acceptable exit codes (for changes and none)."""
-        if tool == "kgit":
-            plan = [*self.kgit, "plan", "-C", str(repo), "--stack", stack, "--detailed-exitcode"]
-            apply = [*self.kgit, "apply", "-C", str(repo), "--stack", stack, "--auto-approve"]
-            return {"plan": (plan, (2,)), "noop": (plan, (0,)), "apply": (apply, (0,))}
-        files = ["-R", "-f", str(repo)]
-        diff = [self.kubectl, "diff", "--server-side", "--force-conflicts", *files]
-        apply = [self.kubectl, "apply", "--server-side", "--force-conflicts", *files]
-        return {
-            "plan": (diff, KUBECTL_DIFF_OK),
-            "noop": (diff, KUBECTL_DIFF_OK),
-            "apply": (apply, (0,)),
-        }
 
     def phase(
         self,
@@ -423,18 +300,24 @@ class Bench:
         changed: list[Placed],
         drifted: list[Placed],
     ) -> None:
-        """One tool's steps at one N, from an empty cluster to the stack with changes."""
+        """One tool's steps at one N, from an empty cluster to the stack with changes.
+
+        Every step is checked against the changes it must report: all N objects on the
+        first plan and apply, none on a no-op, exactly the edited and drifted objects on
+        the plan with changes (``kubectl apply`` names every object it applied, so its
+        applies must name all N).
+        """
         n, repeat = result.n, self.args.repeat
-        cmds = self.commands(tool, repo, stack)
-        # kubectl diff stops at the first object whose namespace does not exist, so both
-        # tools make their first plan with the stack's namespaces there, empty.
+        cmds = self.peers.commands(tool, repo, stack)
+        # kubectl diff stops at the first object whose namespace does not exist, so every
+        # tool makes its first plan with the stack's namespaces there, empty.
         create_namespaces(self.api, placed)
         for _ in range(repeat):
-            result.add("first_plan", tool, self.timed(*cmds["plan"]))
+            self.step(result, "first_plan", tool, cmds["plan"], n)
         log(f"N={n} {tool}: first plan {_median(result, 'first_plan', tool):.2f} s")
         for _ in range(repeat):
             delete_stack(self.api, placed, prefix, stack)
-            result.add("first_apply", tool, self.timed(*cmds["apply"]))
+            self.step(result, "first_apply", tool, cmds["apply"], n)
         live = count_live(self.api, placed, prefix)
         if live != n:
             raise BenchError(f"N={n} {tool}: {live} of {n} objects exist after the first apply")
@@ -450,14 +333,9 @@ class Bench:
             for _ in range(repeat):
                 result.add("floor", "floor", self.timed(floor, cwd=ROOT))
         for _ in range(repeat):
-            sample = self.timed(*cmds["noop"])
-            result.add("noop_plan", tool, sample)
-            if tool == "kubectl" and sample.code:
-                result.notes.append(
-                    f"kubectl diff found differences right after kubectl apply (exit {sample.code})"
-                )
+            self.step(result, "noop_plan", tool, cmds["noop"], 0)
         for _ in range(repeat):
-            result.add("noop_apply", tool, self.timed(*cmds["apply"]))
+            self.step(result, "noop_apply", tool, cmds["apply"], n if tool == "kubectl" else 0)
         log(
             f"N={n} {tool}: no-op plan {_median(result, 'noop_plan', tool):.2f} s, "
             f"no-op apply {_median(result, 'noop_apply', tool):.2f} s"
@@ -483,11 +361,8 @@ class Bench:
             capture_output=True,
         )
         drift(self.api, drifted, prefix)
-        plan_cmd, plan_ok = cmds["plan"]
-        if tool == "kubectl":
-            plan_ok = (1,)
         for _ in range(repeat):
-            result.add("change_plan", tool, self.timed(plan_cmd, plan_ok))
+            self.step(result, "change_plan", tool, cmds["plan"], len(changed) + len(drifted))
         if tool == "kgit":
             self.check_changes(repo, stack, changed, drifted)
         log(f"N={n} {tool}: plan with changes {_median(result, 'change_plan', tool):.2f} s")
@@ -561,7 +436,7 @@ def machine(bench: Bench, versions: dict[str, str]) -> dict[str, str]:
         if line.startswith("MemTotal")
     )
     kubectl = subprocess.run(
-        [bench.kubectl, "version", "--client", "-o", "json"],
+        [bench.peers.kubectl, "version", "--client", "-o", "json"],
         capture_output=True,
         text=True,
         check=False,
@@ -587,6 +462,8 @@ def machine(bench: Bench, versions: dict[str, str]) -> dict[str, str]:
         "Python": platform.python_version(),
         "kgit": f"{kgit_version} (commit {commit})",
         "kubectl": kubectl_version,
+        "kapp": KAPP_VERSION,
+        "Flux engine": f"github.com/fluxcd/pkg/ssa {FLUX_SSA_VERSION} (hack/fluxssa)",
         "kube-apiserver": bench.server_version,
         "etcd": versions.get("etcd", "unknown"),
         "load average at start (1/5/15 min)": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -662,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
                 "repeat": args.repeat,
                 "machine": machine(bench, versions),
             }
-            log(f"kgit {' '.join(bench.kgit)}; kubectl {bench.kubectl}; sizes {args.sizes}")
+            log(f"kgit {' '.join(bench.kgit)}; peers {bench.peers}; sizes {args.sizes}")
             startup = bench.startup()
             sizes = [bench.size(n) for n in args.sizes]
             meta["machine"]["load average at end (1/5/15 min)"] = " ".join(
