@@ -1,8 +1,9 @@
 """The ``kgit`` command: a typer app whose verbs live in sibling modules.
 
-Imports are lazy so that ``kgit --help`` starts fast: the Kubernetes client and
-GitPython load only when a verb needs them. ``kgit --version`` is answered by
-:func:`kgit.cli.run` before this module (and typer) is even imported.
+Imports are lazy so that every run starts fast: :func:`build_app` registers only the
+module of the verb being run (``kgit plan`` never imports the image or GitOps verbs), and
+the Kubernetes client and GitPython load only when a verb needs them. ``kgit --version``
+is answered by :func:`kgit.cli.run` before this module (and typer) is even imported.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typer.core import TyperGroup
 from kgit import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     # Typer vendors Click; its Context is the type the group's methods take.
     from typer._click.core import Context
@@ -51,26 +52,12 @@ class KgitGroup(TyperGroup):
             return super().invoke(ctx)
 
 
-app = typer.Typer(
-    name="kgit",
-    cls=KgitGroup,
-    help=(
-        "Terraform's plan/apply discipline for GitOps on Kubernetes: plan what Git asks "
-        "of the cluster, review it, apply exactly that."
-    ),
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"kgit {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -79,16 +66,26 @@ def main(
     """kgit: plan, review and apply Git's manifests to a Kubernetes cluster."""
 
 
-def _register() -> None:
-    from kgit.cli import apply, gitops, images, plan, state
+def _register_plan(app: typer.Typer) -> None:
+    from kgit.cli import plan
 
     app.command("plan")(plan.plan)
     app.command("show")(plan.show)
+
+
+def _register_apply(app: typer.Typer) -> None:
+    from kgit.cli import apply
+
     app.command("apply")(apply.apply)
     app.command("destroy")(apply.destroy)
     app.command("force-unlock")(apply.force_unlock)
     app.command("history")(apply.history)
     app.command("status")(apply.status)
+
+
+def _register_state(app: typer.Typer) -> None:
+    from kgit.cli import state
+
     state_app = typer.Typer(
         help="Inspect and repair the state kgit records in the cluster.", no_args_is_help=True
     )
@@ -97,12 +94,56 @@ def _register() -> None:
     state_app.command("rm")(state.rm)
     state_app.command("recover")(state.recover)
     app.add_typer(state_app, name="state")
+
+
+def _register_gitops(app: typer.Typer) -> None:
+    from kgit.cli import gitops
+
     app.command("identity")(gitops.identity)
     app.command("sops-key")(gitops.sops_key)
     app.command("install")(gitops.install)
     app.command("watch")(gitops.watch)
     app.command("sync")(gitops.sync)
+
+
+def _register_images(app: typer.Typer) -> None:
+    from kgit.cli import images
+
     images.register(app)
 
 
-_register()
+# Each top-level verb and the function registering its module, in --help's order.
+_REGISTRARS = (_register_plan, _register_apply, _register_state, _register_gitops, _register_images)
+_VERBS: dict[str, Callable[[typer.Typer], None]] = {
+    **dict.fromkeys(("plan", "show"), _register_plan),
+    **dict.fromkeys(("apply", "destroy", "force-unlock", "history", "status"), _register_apply),
+    "state": _register_state,
+    **dict.fromkeys(("identity", "sops-key", "install", "watch", "sync"), _register_gitops),
+    **dict.fromkeys(
+        ("images", "automate", "deautomate", "lock", "unlock", "policy"), _register_images
+    ),
+}
+
+
+def build_app(args: Sequence[str] = ()) -> typer.Typer:
+    """The ``kgit`` app for a command line: with only the verb it names, when it names one
+    (a verb's module and what it imports are what a run costs), else with every verb
+    (``kgit --help``, a mistyped verb's suggestions)."""
+    app = typer.Typer(
+        name="kgit",
+        cls=KgitGroup,
+        help=(
+            "Terraform's plan/apply discipline for GitOps on Kubernetes: plan what Git asks "
+            "of the cluster, review it, apply exactly that."
+        ),
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(main)
+    # kgit's top-level options take no value: the first other word is the verb.
+    verb = next((arg for arg in args if not arg.startswith("-")), None)
+    chosen = _VERBS.get(verb or "")
+    for register in (chosen,) if chosen else _REGISTRARS:
+        register(app)
+    return app

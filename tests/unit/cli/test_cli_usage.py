@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from kgit.cli.main import app
+from kgit.cli.main import build_app
 
 pytestmark = pytest.mark.unit
+
+app = build_app()  # every verb
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from kgit.cli.command import verb
-from kgit.cli.main import app
+from kgit.cli.main import build_app
 from kgit.flags import FLAG, GROUP, group
 from kgit.identity import DEFAULT_NAMESPACE
 from kgit.services import verbs, verbs_gitops
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from typer._click.core import Command
 
 pytestmark = pytest.mark.unit
+
+app = build_app()  # every verb
 
 
 def _verbs(group: Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
