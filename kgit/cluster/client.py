@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from kgit.cluster.config import open_transport
 from kgit.cluster.discovery import Discovery, DiscoveryDocument, Resource, fetch_discovery
+from kgit.cluster.discovery_cache import open_discovery
 from kgit.cluster.errors import ConflictError, GoneError, NotFoundError
 from kgit.cluster.http import Http
 from kgit.errors import ClusterError
@@ -123,10 +124,12 @@ class Cluster:
     # --- discovery ---------------------------------------------------------------
 
     def resources(self) -> Discovery:
-        """The server's kinds, read once per Cluster (``refresh()`` to read them again)."""
+        """The server's kinds, read once per Cluster (``refresh()`` to read them again),
+        revalidated against the disk cache of earlier runs (:mod:`kgit.cluster.discovery_cache`).
+        """
         with self._discovery_lock:
             if self._discovery is None:
-                self._discovery = Discovery(self.fetch_discovery)
+                self._discovery = open_discovery(self._http, self._http.identity)
             return self._discovery
 
     def fetch_discovery(self, *, aggregated: bool = True) -> DiscoveryDocument:

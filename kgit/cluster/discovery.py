@@ -2,9 +2,10 @@
 
 Read once per :class:`~kgit.cluster.client.Cluster` from the aggregated discovery
 endpoints (``/api`` and ``/apis`` as ``APIGroupDiscoveryList``: two requests for the whole
-server), falling back to the per-group documents of older servers. Kinds are keyed by
-group and kind, never version: each maps to the first version of its group's preference
-order that serves it, the way kubectl's REST mapper chooses.
+server), falling back to the per-group documents of older servers; between runs it is
+kept on disk (:mod:`kgit.cluster.discovery_cache`). Kinds are keyed by group and kind,
+never version: each maps to the first version of its group's preference order that
+serves it, the way kubectl's REST mapper chooses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kgit.cluster.errors import UnknownKindError
+from kgit.cluster.http import header
 from kgit.errors import ClusterError
 
 if TYPE_CHECKING:
@@ -87,22 +89,38 @@ class Discovery:
     ``failed_groups`` maps an API group whose discovery failed (an aggregated API server
     that is down, a stale group) to the error: kinds of those groups may exist though
     :meth:`lookup` cannot see them, so callers must not prune them.
+
+    ``unverified`` is a document read from the disk cache without asking the server: a
+    kind missing from it makes :meth:`lookup` read discovery again before answering None.
     """
 
-    def __init__(self, load: Callable[[], DiscoveryDocument]) -> None:
+    def __init__(
+        self,
+        load: Callable[[], DiscoveryDocument],
+        unverified: DiscoveryDocument | None = None,
+    ) -> None:
         self._load = load
         self._lock = threading.Lock()
-        self._doc = load()
+        self._verified = unverified is None
+        self._doc = load() if unverified is None else unverified
 
     def refresh(self) -> None:
         """Read discovery again (two requests), e.g. after CRDs were created."""
         doc = self._load()
         with self._lock:
             self._doc = doc
+            self._verified = True
 
     def lookup(self, group: str, kind: str) -> Resource | None:
-        """The served resource of a kind at its preferred version, or None if unknown."""
-        return self._doc.resources.get((group, kind))
+        """The served resource of a kind at its preferred version, or None if unknown.
+
+        A kind missing from a cached document is looked up again in a fresh one.
+        """
+        found = self._doc.resources.get((group, kind))
+        if found is None and not self._verified:
+            self.refresh()
+            found = self._doc.resources.get((group, kind))
+        return found
 
     def resource_for(self, obj: Mapping[str, Any]) -> Resource:
         """The resource serving ``obj``'s kind at ``obj``'s own apiVersion.
@@ -130,7 +148,13 @@ class Discovery:
         return found
 
     def versions(self, group: str, kind: str) -> tuple[str, ...]:
-        """Every version serving the kind, preferred first; () if it is not served."""
+        """Every version serving the kind, preferred first; () if it is not served.
+
+        Read from a fresh document: a version missing from a cached one would refuse an
+        object the server serves.
+        """
+        if not self._verified:
+            self.refresh()
         return self._doc.versions.get((group, kind), ())
 
     def scope(self, group: str, kind: str) -> bool | None:
@@ -233,13 +257,46 @@ def fetch_discovery(http: Http, *, aggregated: bool = True) -> DiscoveryDocument
 
     ``aggregated=False`` forces the per-group documents older servers serve.
     """
-    found = _Found()
-    failed: dict[str, str] = {}
+    return fetch_tagged_discovery(http, aggregated=aggregated)[0]
+
+
+# The ETags of an aggregated discovery's two documents (/api, /apis); None for older
+# servers' per-group documents, which have none.
+ETags = tuple[str, str] | None
+
+
+def fetch_tagged_discovery(
+    http: Http, *, aggregated: bool = True, known: tuple[DiscoveryDocument, ETags] | None = None
+) -> tuple[DiscoveryDocument, ETags]:
+    """:func:`fetch_discovery` with the aggregated documents' ETags.
+
+    With ``known`` (a document read earlier and its ETags) the requests are conditional,
+    and ``known`` itself comes back when the server answers that neither document
+    changed (304 Not Modified twice).
+    """
+    etags = known[1] if known else None
     accept = _AGGREGATED_ACCEPT if aggregated else "application/json"
     # Not on the Cluster's shared pool: discovery is first read lazily, possibly from a
     # pool thread (a dry-run), and waiting there on the same pool can deadlock it.
-    core = http.request_json("GET", "/api", accept=accept, subject="discovery /api")
-    apis = http.request_json("GET", "/apis", accept=accept, subject="discovery /apis")
+    answers = [
+        http.request(
+            "GET",
+            path,
+            accept=accept,
+            subject=f"discovery {path}",
+            if_none_match=etags[index] if etags else "",
+        )
+        for index, path in enumerate(("/api", "/apis"))
+    ]
+    if known and all(a.status == 304 for a in answers):
+        return known
+    if any(a.status == 304 for a in answers):
+        # One changed: read both again, so the document is one moment's.
+        return fetch_tagged_discovery(http, aggregated=aggregated)
+    core, apis = (a.json() for a in answers)
+    tags = tuple(header(a.headers, "ETag") for a in answers)
+    found = _Found()
+    failed: dict[str, str] = {}
     if (
         isinstance(core, Mapping)
         and isinstance(apis, Mapping)
@@ -249,8 +306,8 @@ def fetch_discovery(http: Http, *, aggregated: bool = True) -> DiscoveryDocument
         # Core first: where a kind exists in two groups, keys keep them apart anyway.
         parse_aggregated(core, found, failed)
         parse_aggregated(apis, found, failed)
-        return found.document(failed)
-    return _fetch_legacy_discovery(http, core, apis)
+        return found.document(failed), (tags[0], tags[1]) if all(tags) else None
+    return _fetch_legacy_discovery(http, core, apis), None
 
 
 def _fetch_legacy_discovery(http: Http, core: Any, apis: Any) -> DiscoveryDocument:

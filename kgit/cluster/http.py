@@ -69,14 +69,14 @@ class Response:
             ) from err
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def header(headers: Mapping[str, str], name: str) -> str:
     """A header's value whatever case the server wrote its name in; "" if absent."""
     wanted = name.lower()
     return next((v for k, v in headers.items() if k.lower() == wanted), "")
 
 
 def _is_html(headers: Mapping[str, str], data: bytes) -> bool:
-    if "html" in _header(headers, "Content-Type").lower():
+    if "html" in header(headers, "Content-Type").lower():
         return True
     return data[:64].lstrip().lower().startswith(_HTML_STARTS)
 
@@ -87,7 +87,7 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = _header(headers, "Retry-After")
+    value = header(headers, "Retry-After")
     if not value:
         return None
     try:
@@ -113,6 +113,7 @@ class Http:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
         self.host: str = transport.host
+        self.identity: str | None = transport.identity
 
     def close(self) -> None:
         """Close the transport's connections."""
@@ -131,8 +132,12 @@ class Http:
         idempotent: bool | None = None,
         attempts: int = MAX_ATTEMPTS,
         timeout: tuple[float, float] = TIMEOUT,
+        if_none_match: str = "",
     ) -> Response:
         """Send one request; raise the typed :class:`ApiError` for an error status.
+
+        With ``if_none_match`` (an ETag the caller holds) the answer may be 304 Not
+        Modified, returned as a success with an empty body.
 
         ``idempotent`` defaults to True for GET, PATCH (kgit sends apply and merge
         patches: sent twice, they change nothing more) and DELETE; such requests are retried on connection errors and 429/5xx. Others
@@ -146,6 +151,8 @@ class Http:
         headers = {"Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type
+        if if_none_match:
+            headers["If-None-Match"] = if_none_match
         attempt = 0
         while True:
             attempt += 1
@@ -163,7 +170,7 @@ class Http:
                 time.sleep(delay)
                 continue
             error = _answer_error(url, subject, status, resp_headers, data)
-            if error is None:
+            if error is None or (status == 304 and if_none_match):
                 return Response(url, status, resp_headers, data)
             # A proxy's 502 or 503 page may stand for an API server restarting behind it:
             # retried like the API server's own.

@@ -10,6 +10,7 @@ by :class:`NativeTransport`, one urllib3 pool; anything else by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import ssl
@@ -48,9 +49,14 @@ def _unanswered(err: urllib3.exceptions.HTTPError) -> TransportError:
 
 
 class Transport(Protocol):
-    """Sends one request and returns (status, headers, body), or raises TransportError."""
+    """Sends one request and returns (status, headers, body), or raises TransportError.
+
+    ``identity`` names the server and credentials (a digest, never the credentials), for
+    what is cached per user and cluster; None when it cannot be told.
+    """
 
     host: str
+    identity: str | None
 
     def send(
         self,
@@ -73,6 +79,7 @@ class NativeTransport:
 
     def __init__(self, config: PlainKubeconfig, *, maxsize: int) -> None:
         self.host = config.server
+        self.identity: str | None = _identity(config)
         self._config = config
         context = ssl.create_default_context(cafile=config.ca_file, cadata=config.ca_data)
         if config.insecure:
@@ -138,6 +145,22 @@ class NativeTransport:
         self._pool.clear()
 
 
+def _identity(config: PlainKubeconfig) -> str:
+    """A digest of the server and of who we are to it (certificate, token or their files)."""
+    digest = hashlib.sha256()
+    for part in (
+        config.server,
+        config.tls_server_name,
+        config.cert_file,
+        config.cert_data,
+        config.token,
+        config.token_file,
+    ):
+        digest.update(part.encode() if isinstance(part, str) else part or b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def _load_client_cert(context: ssl.SSLContext, config: PlainKubeconfig) -> None:
     """Load the client certificate; data is written to private temporary files first.
 
@@ -163,6 +186,9 @@ class KubernetesTransport:
     def __init__(self, api: Any) -> None:
         self._api = api
         self.host = str(api.configuration.host)
+        # Exec plugins and refreshed tokens change the credentials from run to run: no
+        # stable identity to cache under.
+        self.identity: str | None = None
 
     def send(
         self,
