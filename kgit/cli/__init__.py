@@ -21,6 +21,6 @@ def run() -> None:
     # default gen-0 threshold of 700 the cyclic collector walks them again and again, a
     # fifth of the CPU of a 10,000-object plan. Cycles are still collected, less often.
     gc.set_threshold(100_000, 20, 100)
-    from kgit.cli.main import build_app
+    from kgit.cli.main import build_command
 
-    build_app(sys.argv[1:])()
+    build_command(sys.argv[1:])(prog_name="kgit")

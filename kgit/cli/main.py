@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typer._click.core import Context
 
 USAGE_EXIT = 1
+HELP_OPTION_NAMES = ("-h", "--help")
 
 
 @contextmanager
@@ -125,6 +126,19 @@ _VERBS: dict[str, Callable[[typer.Typer], None]] = {
 }
 
 
+def build_command(args: Sequence[str]) -> TyperGroup:
+    """The command that runs ``kgit ARGS``: :func:`build_app`'s, its options converted
+    without pydantic (:mod:`kgit.cli.coerce`)."""
+    from typer.main import get_command
+
+    from kgit.cli.coerce import install_converters
+
+    command = get_command(build_app(args))
+    install_converters(command, HELP_OPTION_NAMES)
+    assert isinstance(command, TyperGroup)  # a Typer with a callback builds a group
+    return command
+
+
 def build_app(args: Sequence[str] = ()) -> typer.Typer:
     """The ``kgit`` app for a command line: with only the verb it names, when it names one
     (a verb's module and what it imports are what a run costs), else with every verb
@@ -138,7 +152,7 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
         ),
         no_args_is_help=True,
         pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
+        context_settings={"help_option_names": list(HELP_OPTION_NAMES)},
     )
     app.callback()(main)
     # kgit's top-level options take no value: the first other word is the verb.
