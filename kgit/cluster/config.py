@@ -3,7 +3,7 @@
 Kubeconfigs are found like kubectl finds them (``--kubeconfig``, ``$KUBECONFIG`` with
 ``a:b`` merges, ``~/.kube/config``, then the in-cluster service account). Most need
 nothing but a server, a CA and a client certificate or a bearer token: those are read
-here (:func:`read_plain_kubeconfig`) and served by kgit's own urllib3 transport. Anything
+here (:func:`read_plain_kubeconfig`) and served by kgit's own ``http.client`` transport. Anything
 else (exec credential plugins, auth providers, basic auth, proxies, impersonation, merged
 files, in-cluster configuration) goes through the ``kubernetes`` package, imported only
 then: it costs about half a second to import.
@@ -17,7 +17,6 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import urllib3
 import yaml
 
 from kgit.cluster.errors import KubeconfigError
@@ -231,16 +230,18 @@ def open_transport(
     ``maxsize`` bounds the connections kept open. Raises :class:`KubeconfigError` for a
     missing or invalid kubeconfig or context.
     """
+    paths = kubeconfig_paths(kubeconfig)
+    plain = read_plain_kubeconfig(paths, context) if paths else None
+    if plain is not None and paths is not None:
+        return NativeTransport(plain, maxsize=maxsize), paths, plain.namespace
+    import urllib3  # noqa: PLC0415 - the kubernetes package's transport
+    from kubernetes import client as k8s_client  # noqa: PLC0415
+
     # Library warnings would print over kgit's own output, and say nothing a user can act
     # on: urllib3 repeats on every request that the kubeconfig chose
     # insecure-skip-tls-verify.
     warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
     warnings.filterwarnings("ignore", module=r"(urllib3|kubernetes)(\.|$)")
-    paths = kubeconfig_paths(kubeconfig)
-    plain = read_plain_kubeconfig(paths, context) if paths else None
-    if plain is not None and paths is not None:
-        return NativeTransport(plain, maxsize=maxsize), paths, plain.namespace
-    from kubernetes import client as k8s_client  # noqa: PLC0415
 
     configuration, source, namespace = _load_configuration(kubeconfig, context)
     # One retry policy, ours: urllib3 and the client's own retries would multiply it.

@@ -1,9 +1,11 @@
-"""How requests reach the API server: urllib3 directly, or through the ``kubernetes`` package.
+"""How requests reach the API server: the standard library's ``http.client``, or the
+``kubernetes`` package.
 
 Importing the ``kubernetes`` package costs about half a second (its thousands of model
 classes, requests, oauthlib, pydantic), more than a whole no-op plan of a thousand
-objects spends elsewhere. A plain kubeconfig (see :mod:`kgit.cluster.config`) is served
-by :class:`NativeTransport`, one urllib3 pool; anything else by
+objects spends elsewhere, and urllib3 alone a tenth of a small plan. A plain kubeconfig
+(see :mod:`kgit.cluster.config`) is served by :class:`NativeTransport`, keep-alive
+``http.client`` connections reused across requests and threads; anything else by
 :class:`KubernetesTransport`. Both only send and receive: retries and errors are
 :mod:`kgit.cluster.http`'s.
 """
@@ -11,15 +13,16 @@ by :class:`NativeTransport`, one urllib3 pool; anything else by
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
+import select
 import ssl
 import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Protocol
-
-import urllib3
+from urllib.parse import urlsplit
 
 from kgit import __version__
 
@@ -40,8 +43,10 @@ class TransportError(Exception):
         self.not_sent = not_sent
 
 
-def _unanswered(err: urllib3.exceptions.HTTPError) -> TransportError:
+def _unanswered(err: Exception) -> TransportError:
     """urllib3's error as a :class:`TransportError`; only a failed connect surely sent nothing."""
+    import urllib3  # noqa: PLC0415 - only the kubernetes package's transport raises these
+
     not_sent = isinstance(
         err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
     )
@@ -74,23 +79,54 @@ class Transport(Protocol):
         ...
 
 
+class _HTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection whose certificate is checked against ``server_name`` (the
+    kubeconfig's ``tls-server-name``) instead of the host it connects to."""
+
+    def __init__(
+        self, host: str, port: int | None, *, context: ssl.SSLContext, server_name: str | None
+    ) -> None:
+        super().__init__(host, port, context=context)
+        self._tls = context
+        self._server_name = server_name or host
+
+    def connect(self) -> None:
+        """Connect, then wrap the socket in TLS for ``server_name``."""
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
+def _dropped(conn: http.client.HTTPConnection) -> bool:
+    """True when an idle connection was closed by the server (readable means EOF here)."""
+    sock = conn.sock
+    if sock is None:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
 class NativeTransport:
-    """One urllib3 pool to the server of a :class:`PlainKubeconfig`."""
+    """Keep-alive connections to the server of a :class:`PlainKubeconfig`, at most
+    ``maxsize`` idle ones kept for the next request of any thread."""
 
     def __init__(self, config: PlainKubeconfig, *, maxsize: int) -> None:
         self.host = config.server
         self.identity: str | None = _identity(config)
         self._config = config
-        context = ssl.create_default_context(cafile=config.ca_file, cadata=config.ca_data)
+        parts = urlsplit(config.server)
+        self._https = parts.scheme == "https"
+        self._address = (parts.hostname or "localhost", parts.port)
+        self._context = ssl.create_default_context(cafile=config.ca_file, cadata=config.ca_data)
         if config.insecure:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+            self._context.check_hostname = False
+            self._context.verify_mode = ssl.CERT_NONE
         if config.cert_file or config.cert_data:
-            _load_client_cert(context, config)
-        pool_args: dict[str, Any] = {"ssl_context": context, "maxsize": maxsize, "retries": False}
-        if config.tls_server_name:
-            pool_args["server_hostname"] = config.tls_server_name
-        self._pool = urllib3.PoolManager(**pool_args)
+            _load_client_cert(self._context, config)
+        self._maxsize = maxsize
+        self._idle: list[http.client.HTTPConnection] = []
+        self._idle_lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._token: tuple[str, float] | None = None
 
@@ -106,6 +142,44 @@ class NativeTransport:
                     self._token = (f.read().strip(), now)
             return self._token[0]
 
+    def _connection(self, connect_timeout: float) -> http.client.HTTPConnection:
+        """An idle connection still open, else a new one, connected.
+
+        Raises :class:`TransportError`; ``not_sent`` unless the TLS handshake failed
+        (as urllib3 tells a refused connection from a TLS error).
+        """
+        with self._idle_lock:
+            while self._idle:
+                kept = self._idle.pop()
+                if not _dropped(kept):
+                    return kept
+                kept.close()
+        host, port = self._address
+        conn: http.client.HTTPConnection
+        if self._https:
+            conn = _HTTPSConnection(
+                host, port, context=self._context, server_name=self._config.tls_server_name
+            )
+        else:
+            conn = http.client.HTTPConnection(host, port)
+        conn.timeout = connect_timeout
+        try:
+            conn.connect()
+        except ssl.SSLError as err:
+            conn.close()
+            raise TransportError(str(err), not_sent=False) from err
+        except OSError as err:
+            conn.close()
+            raise TransportError(str(err) or type(err).__name__, not_sent=True) from err
+        return conn
+
+    def _release(self, conn: http.client.HTTPConnection) -> None:
+        with self._idle_lock:
+            if len(self._idle) < self._maxsize:
+                self._idle.append(conn)
+                return
+        conn.close()
+
     def send(
         self,
         method: str,
@@ -114,7 +188,7 @@ class NativeTransport:
         body: Any,
         timeout: tuple[float, float],
     ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request on the pool; urllib3's errors become :class:`TransportError`."""
+        """Send one request on a kept connection; its failures become :class:`TransportError`."""
         headers = {"User-Agent": f"kgit/{__version__}", **headers}
         try:
             token = self._bearer()
@@ -126,23 +200,32 @@ class NativeTransport:
             headers["Authorization"] = f"Bearer {token}"
         if body is not None and not isinstance(body, bytes | str):
             body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()  # http.client would encode a str as Latin-1
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn = self._connection(timeout[0])
         try:
-            resp = self._pool.request(
-                method,
-                url,
-                body=body,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=timeout[0], read=timeout[1]),
-                preload_content=True,
-                redirect=False,
-            )
-        except urllib3.exceptions.HTTPError as err:
-            raise _unanswered(err) from err
-        return resp.status, dict(resp.headers.items()), resp.data
+            assert conn.sock is not None  # connected by _connection
+            conn.sock.settimeout(timeout[1])
+            conn.request(method, target, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException) as err:
+            conn.close()
+            raise TransportError(str(err) or type(err).__name__, not_sent=False) from err
+        if resp.will_close:
+            conn.close()
+        else:
+            self._release(conn)
+        return resp.status, dict(resp.getheaders()), data
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._pool.clear()
+        """Close every kept connection."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 def _identity(config: PlainKubeconfig) -> str:
@@ -199,6 +282,7 @@ class KubernetesTransport:
         timeout: tuple[float, float],
     ) -> tuple[int, dict[str, str], bytes]:
         """Send one request with the client's default headers and (refreshed) credentials."""
+        import urllib3  # noqa: PLC0415 - loaded with the kubernetes package anyway
         from kubernetes.client.exceptions import ApiException  # noqa: PLC0415
 
         headers = {**self._api.default_headers, **headers}
