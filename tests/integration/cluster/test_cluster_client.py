@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+from applylib import crd
 from kgitlib import configmap
 
 from kgit.cluster import (
@@ -140,29 +141,6 @@ def test_per_group_discovery_agrees_with_aggregated(cluster: Cluster) -> None:
 
 def test_new_crd_is_found_after_established(cluster: Cluster, unique: str) -> None:
     group = f"{unique}.kgit.test"
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
     discovery = cluster.resources()
     assert discovery.lookup(group, "Widget") is None
     with pytest.raises(UnknownKindError, match=r"Widget/default/w1: the server has no kind"):
@@ -174,7 +152,7 @@ def test_new_crd_is_found_after_established(cluster: Cluster, unique: str) -> No
             },
             dry_run=True,
         )
-    applied = cluster.server_side_apply(crd)
+    applied = cluster.server_side_apply(crd(group))
     try:
         resource = wait_established(cluster, f"widgets.{group}", timeout=30)
         assert resource == discovery.lookup(group, "Widget")

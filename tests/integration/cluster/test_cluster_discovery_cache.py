@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
+from applylib import crd
 
 from kgit.cluster import CRD, connect, wait_established
 from kgit.cluster.discovery_cache import cache_dir, read_cached, write_cached
@@ -27,32 +27,6 @@ def cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def _only_file(directory: Path) -> Path:
     (path,) = directory.glob("*.json")
     return path
-
-
-def _crd(group: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-preserve-unknown-fields": True,
-                        }
-                    },
-                }
-            ],
-        },
-    }
 
 
 def test_discovery_is_cached_without_credentials_and_revalidated(
@@ -83,23 +57,23 @@ def test_discovery_is_cached_without_credentials_and_revalidated(
 def test_a_changed_server_is_read_again(kubeconfig: str, cache: Path, unique: str) -> None:
     group = f"{unique}.kgit.test"
     with connect(kubeconfig) as cluster:
-        assert cluster.resources().lookup(group, "Gadget") is None
+        assert cluster.resources().lookup(group, "Widget") is None
         path = _only_file(cache)
         before = path.read_bytes()
-        applied = cluster.server_side_apply(_crd(group))
+        applied = cluster.server_side_apply(crd(group))
         try:
-            wait_established(cluster, f"gadgets.{group}", timeout=30)
+            wait_established(cluster, f"widgets.{group}", timeout=30)
             # As another run left it, from before the CRD: its ETags no longer match.
             path.write_bytes(before)
             inode = path.stat().st_ino
             with connect(kubeconfig) as later:
-                found = later.resources().lookup(group, "Gadget")
-            assert found is not None and found.plural == "gadgets"
+                found = later.resources().lookup(group, "Widget")
+            assert found is not None and found.plural == "widgets"
             assert path.stat().st_ino != inode  # read and written anew
             cached = read_cached(path)
-            assert cached is not None and (group, "Gadget") in cached[0].resources
+            assert cached is not None and (group, "Widget") in cached[0].resources
         finally:
-            cluster.delete(CRD, None, f"gadgets.{group}", uid=applied["metadata"]["uid"])
+            cluster.delete(CRD, None, f"widgets.{group}", uid=applied["metadata"]["uid"])
 
 
 def test_a_kind_missing_from_a_cached_document_is_looked_up_afresh(
