@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 STATE_NAMESPACE = "kgit-system"
 DRIFT_MANAGER = "bench-drift"
 DELETE_TIMEOUT = 900.0
+SETTLE_TIMEOUT = 600.0
 
 
 class BenchError(Exception):
@@ -143,6 +144,37 @@ def count_live(api: Api, placed: list[Placed], prefix: str) -> int:
             meta = item["metadata"]
             found += (kind, meta.get("namespace") or "", meta["name"]) in wanted
     return found
+
+
+def wait_settled(api: Api, placed: list[Placed], prefix: str) -> None:
+    """Wait until every Deployment of the stack has rolled out (kwok's pods Ready).
+
+    The control plane runs the controllers: an apply starts a rollout whose pods and
+    status updates would otherwise share the two cores with the next step's tool.
+    """
+    names = {
+        (p.obj["metadata"]["namespace"], p.obj["metadata"]["name"])
+        for p in placed
+        if p.obj["kind"] == "Deployment"
+    }
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while names:
+        for item in api.list_all(collection("Deployment", None, prefix)):
+            meta, spec, status = item["metadata"], item["spec"], item.get("status") or {}
+            done = (
+                status.get("observedGeneration") == meta.get("generation")
+                and status.get("updatedReplicas") == spec["replicas"]
+                and status.get("availableReplicas") == spec["replicas"]
+                and status.get("replicas") == spec["replicas"]
+            )
+            if done:
+                names.discard((meta["namespace"], meta["name"]))
+        if names and time.monotonic() > deadline:
+            raise BenchError(
+                f"{len(names)} Deployments not rolled out after {SETTLE_TIMEOUT:.0f} s"
+            )
+        if names:
+            time.sleep(0.5)
 
 
 def drift(api: Api, items: list[Placed], prefix: str) -> None:

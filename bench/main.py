@@ -47,6 +47,7 @@ from bench.cluster import (
     install_crd,
     key_of,
     remove,
+    wait_settled,
 )
 from bench.generate import CRD_PLURAL, crd_group, generate, pick, with_changes, write_stack
 from bench.kube import Api, Credentials
@@ -321,6 +322,7 @@ class Bench:
         live = count_live(self.api, placed, prefix)
         if live != n:
             raise BenchError(f"N={n} {tool}: {live} of {n} objects exist after the first apply")
+        wait_settled(self.api, placed, prefix)
         log(f"N={n} {tool}: first apply {_median(result, 'first_apply', tool):.2f} s")
         if tool == "kgit":
             floor = [
@@ -361,6 +363,7 @@ class Bench:
             capture_output=True,
         )
         drift(self.api, drifted, prefix)
+        wait_settled(self.api, placed, prefix)
         for _ in range(repeat):
             self.step(result, "change_plan", tool, cmds["plan"], len(changed) + len(drifted))
         if tool == "kgit":
