@@ -147,10 +147,13 @@ def count_live(api: Api, placed: list[Placed], prefix: str) -> int:
 
 
 def wait_settled(api: Api, placed: list[Placed], prefix: str) -> None:
-    """Wait until every Deployment of the stack has rolled out (kwok's pods Ready).
+    """Wait until every Deployment of the stack has its pods (created, at the current
+    generation).
 
     The control plane runs the controllers: an apply starts a rollout whose pods and
     status updates would otherwise share the two cores with the next step's tool.
+    Availability is not waited for: kwok marks a pod Ready once, and a fake node's
+    heartbeat missed under load turns it unready for good.
     """
     names = {
         (p.obj["metadata"]["namespace"], p.obj["metadata"]["name"])
@@ -164,7 +167,6 @@ def wait_settled(api: Api, placed: list[Placed], prefix: str) -> None:
             done = (
                 status.get("observedGeneration") == meta.get("generation")
                 and status.get("updatedReplicas") == spec["replicas"]
-                and status.get("availableReplicas") == spec["replicas"]
                 and status.get("replicas") == spec["replicas"]
             )
             if done:
