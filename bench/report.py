@@ -58,8 +58,8 @@ METHOD = (
     "--force-conflicts` (kgit and the Flux engine force too), `kapp deploy --yes "
     "--wait=false` (no tool waits for workloads).",
     "- After each first apply and after the drift, the bench waits until every Deployment "
-    "has rolled out (the control plane runs the controllers and kwok's fake nodes), so no "
-    "tool's step shares the cores with a rollout.",
+    "has created its pods (the control plane runs the controllers and kwok's fake nodes), "
+    "so no tool's step shares the cores with a rollout.",
     "- Every step checks the number of changed objects each tool reports: N on the first "
     "plan and apply, 0 on a no-op, exactly the edited plus drifted objects on the plan with "
     "changes (`kubectl apply` names every object it applies, changed or not: N).",
