@@ -115,7 +115,7 @@ def _register_images(app: typer.Typer) -> None:
 
 # Each top-level verb and the function registering its module, in --help's order.
 _REGISTRARS = (_register_plan, _register_apply, _register_state, _register_gitops, _register_images)
-_VERBS: dict[str, Callable[[typer.Typer], None]] = {
+VERB_REGISTRARS: dict[str, Callable[[typer.Typer], None]] = {
     **dict.fromkeys(("plan", "show"), _register_plan),
     **dict.fromkeys(("apply", "destroy", "force-unlock", "history", "status"), _register_apply),
     "state": _register_state,
@@ -157,7 +157,7 @@ def build_app(args: Sequence[str] = ()) -> typer.Typer:
     app.callback()(main)
     # kgit's top-level options take no value: the first other word is the verb.
     verb = next((arg for arg in args if not arg.startswith("-")), None)
-    chosen = _VERBS.get(verb or "")
+    chosen = VERB_REGISTRARS.get(verb or "")
     for register in (chosen,) if chosen else _REGISTRARS:
         register(app)
     return app

@@ -11,7 +11,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from kgit.cli.command import verb
-from kgit.cli.main import build_app
+from kgit.cli.main import VERB_REGISTRARS, build_app
 from kgit.flags import FLAG, GROUP, group
 from kgit.identity import DEFAULT_NAMESPACE
 from kgit.services import verbs, verbs_gitops
@@ -155,3 +155,11 @@ def test_a_field_without_a_flag_is_refused_when_the_verb_is_built() -> None:
 
     with pytest.raises(TypeError, match=r"Bare\.name: no flag\(\) declared"):
         verb(Bare)
+
+
+def test_every_verb_is_registered_alone_by_its_module() -> None:
+    # A verb missing from VERB_REGISTRARS still works, through the app with every verb:
+    # only slower. Each one registered alone must bring itself.
+    assert set(VERB_REGISTRARS) == {verb[0] for verb in VERBS}
+    for name in VERB_REGISTRARS:
+        assert name in get_command(build_app([name])).commands  # type: ignore[attr-defined]
