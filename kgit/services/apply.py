@@ -256,23 +256,8 @@ def apply_stored(
         reasons = find_stale(plan, seen)
         if reasons:
             raise StalePlanError("Saved plan is stale:\n  " + "\n  ".join(reasons))
-        record_take_overs(cluster, plan, target.state_namespace, lock.who, lock_timeout)
         hooks.progress(f"applying the plan of commit {plan.source.commit[:12]}")
-        with stop_on_signals(hooks.stop) as stop:
-            return apply_plan(
-                cluster,
-                plan,
-                seen.desired,
-                seen.handle,
-                settings,
-                rules=seen.rules,
-                sensitive=seen.sensitive,
-                lock=lock,
-                stop=stop,
-                on_result=hooks.on_result,
-                origin=origin_of(source.repo, plan.source),
-                progress=hooks.progress,
-            )
+        return _execute(cluster, plan, seen, settings, hooks, lock=lock, timeout=lock_timeout)
 
 
 def apply_now(
@@ -297,23 +282,37 @@ def apply_now(
         check_allowed(plan, settings)
         if not hooks.approve(plan):
             raise ApplyError("Apply cancelled.")
-        record_take_overs(cluster, plan, target.state_namespace, lock.who, lock_timeout)
-        with stop_on_signals(hooks.stop) as stop:
-            report = apply_plan(
-                cluster,
-                plan,
-                seen.desired,
-                seen.handle,
-                settings,
-                rules=seen.rules,
-                sensitive=seen.sensitive,
-                lock=lock,
-                stop=stop,
-                on_result=hooks.on_result,
-                origin=origin_of(source.repo, plan.source),
-                progress=hooks.progress,
-            )
-        return plan, report
+        return plan, _execute(cluster, plan, seen, settings, hooks, lock=lock, timeout=lock_timeout)
+
+
+def _execute(
+    cluster: Cluster,
+    plan: Plan,
+    seen: Gathered,
+    settings: ApplySettings,
+    hooks: ApplyHooks,
+    *,
+    lock: Lock,
+    timeout: float,
+) -> ApplyReport:
+    """Apply ``plan`` (approved, checked) under ``lock``: take-overs recorded in the other
+    stacks' histories first, then the ordered steps; signals stop it between batches."""
+    record_take_overs(cluster, plan, lock.namespace, lock.who, timeout)
+    with stop_on_signals(hooks.stop) as stop:
+        return apply_plan(
+            cluster,
+            plan,
+            seen.desired,
+            seen.handle,
+            settings,
+            rules=seen.rules,
+            sensitive=seen.sensitive,
+            lock=lock,
+            stop=stop,
+            on_result=hooks.on_result,
+            origin=origin_of(seen.source.repo, plan.source),
+            progress=hooks.progress,
+        )
 
 
 def _lock(
