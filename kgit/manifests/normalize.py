@@ -13,9 +13,12 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgit.manifests.keys import group_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 STACK_LABEL = "kgit.dev/stack"
 SOURCE_ANNOTATION = "kgit.dev/source"
@@ -256,6 +259,22 @@ def canonical_json(obj: Any) -> str:
 def object_digest(obj: dict[str, Any]) -> str:
     """sha256 of an object's canonical JSON (of its masked form, for Secrets)."""
     return hashlib.sha256(canonical_json(obj).encode()).hexdigest()
+
+
+# What the server rewrites without anyone changing the object: its controllers' status and
+# the bookkeeping of every write.
+_VOLATILE_METADATA = frozenset({"resourceVersion", "managedFields", "generation"})
+
+
+def live_content_digest(obj: Mapping[str, Any]) -> str:
+    """sha256 of a live object without its status and the metadata every write moves.
+
+    A stored plan is stale when this changes; a controller writing the status (a
+    Deployment's replicas coming up) does not make it stale.
+    """
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in _VOLATILE_METADATA}
+    rest = {k: v for k, v in obj.items() if k not in ("status", "metadata")}
+    return hashlib.sha256(canonical_json({**rest, "metadata": meta}).encode()).hexdigest()
 
 
 def stack_of(obj: dict[str, Any]) -> str | None:

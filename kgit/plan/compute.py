@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING
 
 from kgit.errors import PlanError
-from kgit.manifests.normalize import stack_of, strip_server_fields
+from kgit.manifests.normalize import live_content_digest, stack_of, strip_server_fields
 from kgit.plan.cascade import compute_cascade
 from kgit.plan.checks import check_desired
 from kgit.plan.diff import compute_field_changes, create_fields
@@ -30,6 +30,8 @@ from kgit.plan.order import sort_changes
 from kgit.plan.paths import covers, same
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from kgit.manifests.keys import ObjectKey
     from kgit.plan.inputs import DesiredObject, LiveObject, PlanInputs, PlanOptions, RecordedObject
     from kgit.plan.rules import IgnoreRule
@@ -148,7 +150,7 @@ def compute_plan(
         source=source,
         state_serial=serial,
         state_lineage=lineage,
-        changes=sort_changes(changes),
+        changes=sort_changes(_with_live_digests(changes, inputs.live)),
         unchanged=unchanged,
         warnings=tuple(warnings),
         ignored=tuple(rule.describe() for rule in rules),
@@ -334,3 +336,15 @@ def _check_rails(inputs: PlanInputs, changes: list[ObjectChange], options: PlanO
             f"the plan deletes {len(deletes)} objects ({names}{more}), more than the "
             f"limit of {limit}; raise --max-delete to allow it"
         )
+
+
+def _with_live_digests(
+    changes: list[ObjectChange], live: Mapping[ObjectKey, LiveObject]
+) -> list[ObjectChange]:
+    """Each change with the content digest of the live object it was planned against."""
+    return [
+        dataclasses.replace(c, live_digest=live_content_digest(live[c.key].obj))
+        if c.key in live
+        else c
+        for c in changes
+    ]

@@ -162,6 +162,7 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
             "desired_digest",
             "source",
             "reasons",
+            "live_digest",
         },
     )
     key = _key_from(r, d, where)
@@ -182,6 +183,7 @@ def _change_from(r: PlanReader, d: dict[str, Any], where: str) -> ObjectChange:
             _reason_from(r, r.obj(item, f"{where}.reasons[{i}]"), f"{where}.reasons[{i}]")
             for i, item in enumerate(reasons)
         ),
+        live_digest=r.string(d, "live_digest", where, default=""),
     )
 
 

@@ -126,9 +126,12 @@ class FieldChange:
 class ObjectChange:
     """The planned action for one object, with its field-level changes.
 
-    ``live_resource_version`` is what the cluster held when planning ("" if absent): a
-    stored plan is stale when it moved. ``desired_digest`` is the sha256 of the desired
-    object as applied ("" when Git does not hold it): apply checks it against Git.
+    ``live_resource_version`` is what the cluster held when planning ("" if absent).
+    ``live_digest`` is the sha256 of the live object without its status and the metadata
+    the server moves on every write ("" if absent, or in plans from before it): a stored
+    plan is stale when it changed, or, without it, when the resourceVersion moved.
+    ``desired_digest`` is the sha256 of the desired object as applied ("" when Git does
+    not hold it): apply checks it against Git.
     """
 
     key: ObjectKey
@@ -139,6 +142,7 @@ class ObjectChange:
     desired_digest: str = ""
     source: str = ""
     reasons: tuple[ChangeReason, ...] = ()
+    live_digest: str = ""
 
     def has_reason(self, reason: Reason) -> bool:
         """True when ``reason`` is one of the change's reasons."""

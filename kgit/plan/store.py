@@ -129,7 +129,7 @@ def _change_to_dict(change: ObjectChange) -> dict[str, Any]:
         "desired_digest": change.desired_digest,
         "source": change.source,
         "reasons": [_reason_to_dict(r) for r in change.reasons],
-    }
+    } | ({"live_digest": change.live_digest} if change.live_digest else {})
 
 
 def _reason_to_dict(why: ChangeReason) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from kgit.apply.model import ApplyOptions as ApplySettings
 from kgit.apply.takeover import record_take_overs
 from kgit.durations import parse_duration
 from kgit.errors import ApplyError, ConfigError, SourceError, StalePlanError
+from kgit.manifests.normalize import live_content_digest
 from kgit.plan.cascade import compute_cascade
 from kgit.plan.order import is_removal
 from kgit.plan.store import read_plan
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
     from kgit.apply.model import ApplyReport, ObjectResult
     from kgit.cluster.client import Cluster
-    from kgit.plan.model import Plan
+    from kgit.plan.inputs import LiveObject
+    from kgit.plan.model import ObjectChange, Plan
     from kgit.services.options import PlanningOptions
     from kgit.services.verbs import ApplyOptions
     from kgit.source.read import Source, SourceSpec
@@ -79,15 +81,25 @@ def find_stale(plan: Plan, seen: Gathered) -> list[str]:
             reasons.append(
                 f"{subject}: the manifest at commit {commit} differs from the reviewed one"
             )
-        live = seen.inputs.live.get(change.key)
-        now = live.resource_version if live else ""
-        if now != change.live_resource_version:
-            was = change.live_resource_version or "absent"
-            reasons.append(
-                f"{subject}: changed in the cluster since the plan "
-                f"(resourceVersion {was} -> {now or 'absent'})"
-            )
+        moved = _live_moved(change, seen.inputs.live.get(change.key))
+        if moved:
+            reasons.append(f"{subject}: changed in the cluster since the plan ({moved})")
     return reasons + _cascade_moved(plan, seen)
+
+
+def _live_moved(change: ObjectChange, live: LiveObject | None) -> str:
+    """How the live object moved since the plan, or "" when it did not.
+
+    Only its content counts: a controller writing the status (a Deployment's pods coming
+    up) moves the resourceVersion but changes nothing the plan was computed from. A plan
+    without content digests (older) compares resourceVersions.
+    """
+    now = live.resource_version if live else ""
+    was = change.live_resource_version or "absent"
+    moved = f"resourceVersion {was} -> {now or 'absent'}"
+    if not change.live_digest or live is None:
+        return moved if now != change.live_resource_version else ""
+    return moved if live_content_digest(live.obj) != change.live_digest else ""
 
 
 def _cascade_moved(plan: Plan, seen: Gathered) -> list[str]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from typing import TYPE_CHECKING
 
 import pytest
-from kgitlib import configmap, namespace
+from kgitlib import configmap, deployment, namespace
 
 from kgit.cluster import CONFIGMAP
 
@@ -93,3 +94,40 @@ def test_stale_plans_are_refused_and_change_nothing(
     assert done.code == 0, done.output
     assert f"ConfigMap/{ns}/settings: updated" in done.stdout
     assert settings() == {"level": "2"}
+
+
+def test_a_status_written_by_a_controller_does_not_make_a_plan_stale(
+    stack: Stack, cluster: Cluster, unique: str, tmp_path: Path, kubectl: Path, kubeconfig: str
+) -> None:
+    ns = unique
+    stack.write("ns.yaml", namespace(ns))
+    stack.write("web.yaml", deployment(ns, "web", "nginx:v1"))
+    stack.repo.commit("v1")
+    stack.apply()
+
+    stack.write("web.yaml", deployment(ns, "web", "nginx:v2"))
+    stack.repo.commit("v2")
+    plan_file = tmp_path / "v2.json"
+    done = stack.kgit("plan", "--out", str(plan_file))
+    assert done.code == 0, done.output
+    planned = json.loads(plan_file.read_text())["changes"]
+    assert [c["key"] for c in planned] == [f"apps/Deployment/{ns}/web"]
+    deployments = cluster.resources().lookup("apps", "Deployment")
+    assert deployments is not None
+    before = cluster.get(deployments, ns, "web")
+    assert before is not None
+
+    # What the Deployment controller does all the time: write the status subresource.
+    subprocess.run(
+        [str(kubectl), "--kubeconfig", kubeconfig, "-n", ns, "patch", "deployment", "web",
+         "--subresource=status", "--type=merge",
+         "-p", json.dumps({"status": {"observedGeneration": 41, "replicas": 7}})],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    after = cluster.get(deployments, ns, "web")
+    assert after is not None
+    assert after["metadata"]["resourceVersion"] != before["metadata"]["resourceVersion"]
+
+    done = stack.kgit("apply", str(plan_file))
+    assert done.code == 0, done.output
+    assert f"Deployment/{ns}/web: updated" in done.stdout

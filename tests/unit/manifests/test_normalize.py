@@ -11,6 +11,7 @@ import pytest
 from kgit.manifests.normalize import (
     LAST_APPLIED_ANNOTATION,
     SensitiveRule,
+    live_content_digest,
     normalize,
     normalize_live,
     secret_digest,
@@ -94,3 +95,23 @@ def test_a_secrets_misspelt_field_is_masked_too() -> None:
     assert (masked["type"], masked["metadata"]) == ("Opaque", secret["metadata"])
     changes = create_fields(masked)
     assert all(c.sensitive for c in changes if c.path.startswith("stringdata"))
+
+
+def test_the_live_content_digest_ignores_what_every_write_moves() -> None:
+    live: dict[str, Any] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "a", "resourceVersion": "1", "generation": 1},
+        "spec": {"replicas": 1},
+        "status": {"replicas": 0},
+    }
+    digest = live_content_digest(live)
+    moved = {
+        **live,
+        "metadata": {**live["metadata"], "resourceVersion": "9", "managedFields": [{}]},
+        "status": {"replicas": 1, "availableReplicas": 1},
+    }
+    assert live_content_digest(moved) == digest
+    relabelled = {**live, "metadata": {**live["metadata"], "labels": {"x": "y"}}}
+    assert live_content_digest(relabelled) != digest
+    assert live_content_digest({**live, "spec": {"replicas": 2}}) != digest
