@@ -181,8 +181,9 @@ def destroy_moved(stored: Plan, now: Plan) -> list[str]:
             f"the state moved from serial {stored.state_serial} to {now.state_serial} "
             "(another apply ran since the plan)"
         )
-    before = {c.key: (c.action, c.live_resource_version) for c in stored.changes}
-    after = {c.key: (c.action, c.live_resource_version) for c in now.changes}
+    # An object's content, not its resourceVersion: controllers write statuses all along.
+    before = {c.key: (c.action, c.live_digest or c.live_resource_version) for c in stored.changes}
+    after = {c.key: (c.action, c.live_digest or c.live_resource_version) for c in now.changes}
     for key in sorted(before.keys() | after.keys()):
         if before.get(key) != after.get(key):
             reasons.append(f"{key.subject}: changed in the cluster since the plan")
