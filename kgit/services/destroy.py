@@ -29,7 +29,7 @@ from kgit.services.plan import plan_file_path
 from kgit.services.signals import stop_on_signals
 from kgit.services.target import Target, resolve_target
 from kgit.state.lock import acquire, default_who
-from kgit.state.store import delete_state, load_state
+from kgit.state.store import STATE_NAMESPACE, delete_state, load_state
 from kgit.watch.status import status_name
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def apply_destroy_plan(
     Planned again under the lock; stale when the state, an object or a Namespace's
     contents moved since.
     """
-    target = Target(plan.stack, plan.options.state_namespace or "kgit-system")
+    target = Target(plan.stack, plan.options.state_namespace or STATE_NAMESPACE)
     with _lock(cluster, target, lock_timeout) as lock:
         now, handle = plan_destroy(cluster, target, allow_cascade=plan.options.allow_cascade)
         reasons = destroy_moved(plan, now)

@@ -18,7 +18,7 @@ from kgit.plan.store import default_plan_path, write_plan
 from kgit.services.connect import connect_cluster
 from kgit.services.gather import Gathered, gather
 from kgit.services.origin import check_origin, paths_changed
-from kgit.services.source import open_spec
+from kgit.services.source import check_source, open_spec
 from kgit.services.target import resolve_target
 from kgit.source.read import read_source
 
@@ -58,6 +58,7 @@ def run_plan(options: PlanOptions, progress: Callable[[str], None]) -> PlanOutco
     """
     if options.out is not None:
         plan_file_path(options.out, "check")  # a bad --out is refused before planning
+    check_source(options.inputs.source)
     with connect_cluster(options.inputs.cluster) as cluster:
         spec, commit = open_spec(cluster, options.inputs.source)
         source = read_source(spec, commit=commit)

@@ -55,9 +55,9 @@ def open_spec(cluster: Cluster, options: SourceOptions) -> tuple[SourceSpec, str
     """The source to read and, for a ``--git-url``, the commit its ref names now.
 
     A remote is fetched into the clone cache (SSH with the deploy key when no key is
-    given). Raises :class:`SourceError` when it cannot be fetched.
+    given). Raises :class:`SourceError` when it cannot be fetched. The caller has checked
+    the options with :func:`check_source`, before connecting.
     """
-    check_source(options)
     if options.git_url is None:
         return local_spec(options), None
     return open_remote(cluster, remote_of(options))

@@ -101,8 +101,7 @@ def list_orphans(options: StateListOptions) -> dict[str, list[ObjectKey]]:
 def _state_namespace(options: StateListOptions) -> str:
     if options.state_namespace is not None:
         return options.state_namespace
-    config = read_head_config(options.repo)
-    return config.state_namespace if config else "kgit-system"
+    return (read_head_config(options.repo) or Config()).state_namespace
 
 
 def recover_state(options: StateRecoverOptions) -> Recovered:
